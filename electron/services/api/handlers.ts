@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContractHandlers } from '../../../shared/contract';
+import { ContractError } from '../../../shared/result';
+import type { Services } from '../app-services';
+import { createDemoSet } from '../demo/demo-media';
+import { renderPreview } from '../media/preview';
+
+export const DEMO_BANK_NAME = 'Demo bank (harmless samples)';
+const PREVIEW_MAX_FILE_BYTES = 200 * 1024 * 1024;
+
+async function mediaBytes(services: Services, mediaId: number): Promise<Buffer | { unavailable: string }> {
+  const media = services.media.get(mediaId);
+  if (!media) throw new ContractError('not_found', `Media ${mediaId} does not exist`);
+  if (media.vaultRef) {
+    const bytes = services.vault.get(media.vaultRef);
+    return bytes ?? { unavailable: 'The media was purged from the encrypted store (retention period).' };
+  }
+  if (media.source === 'local_file' || media.source === 'demo') {
+    try {
+      const info = await stat(media.sourceRef);
+      if (info.size > PREVIEW_MAX_FILE_BYTES) return { unavailable: 'The file is too large to preview.' };
+      const bytes = await readFile(media.sourceRef);
+      if (createHash('sha256').update(bytes).digest('hex') !== media.sha256) {
+        return { unavailable: 'The file changed on disk since it was imported.' };
+      }
+      return bytes;
+    } catch {
+      return { unavailable: 'The file is no longer where it was imported from.' };
+    }
+  }
+  return { unavailable: 'No bytes are held for this media item.' };
+}
+
+export function createHandlers(services: Services): ContractHandlers {
+  const reviewer = () => services.reviewer;
+  return {
+    'app.info': () => ({
+      version: services.version,
+      dataDir: services.dataDir,
+      reviewer: services.reviewer,
+      transport: services.transport,
+      secretsProtection: services.secrets.protection,
+      firstRun: services.isFirstRun(),
+    }),
+
+    'demo.load': async () => {
+      const demo = await createDemoSet(join(services.dataDir, 'demo-media'));
+      const bank = services.banks.ensure({ name: DEMO_BANK_NAME, severity: 60 });
+      for (const original of demo.bankOriginals) {
+        const hashes = await services.pool.hashBytes(new Uint8Array(original.bytes));
+        const signals: { type: 'pdq' | 'md5'; signal: string }[] = [{ type: 'md5', signal: hashes.md5 }];
+        if (hashes.pdq) signals.push({ type: 'pdq', signal: hashes.pdq });
+        services.banks.addContent(bank.id, signals, { label: original.label, note: 'Generated demo picture' });
+      }
+      services.audit.append({ actor: reviewer(), action: 'demo.load', subject: `bank:${bank.name}`, details: {} });
+      return { jobId: services.ingest.importFolder(demo.folder, 'demo', 'demo').id };
+    },
+
+    'ingest.pickFolder': async () => ({ path: services.pickFolder ? await services.pickFolder() : null }),
+
+    'ingest.importFolder': async ({ path }) => {
+      try {
+        if (!(await stat(path)).isDirectory()) throw new Error('not a folder');
+      } catch {
+        throw new ContractError('not_found', `No folder at ${path}`);
+      }
+      return { jobId: services.ingest.importFolder(path).id };
+    },
+
+    'ingest.uploadFiles': ({ files }) => {
+      const decoded = files.map((f) => ({ name: f.name, bytes: new Uint8Array(Buffer.from(f.dataBase64, 'base64')) }));
+      return { jobId: services.ingest.importUploads(decoded).id };
+    },
+
+    'ingest.jobs': () => services.ingest.jobs.list(),
+
+    'queue.counts': () => services.queue.counts(),
+    'queue.list': (input) => services.queue.list(input),
+    'queue.get': ({ id }) => services.queue.get(id),
+    'queue.decide': (input) => services.queue.decide({ ...input, reviewer: reviewer() }),
+
+    'media.preview': async ({ mediaId, reveal }) => {
+      const bytes = await mediaBytes(services, mediaId);
+      if (!Buffer.isBuffer(bytes)) return { kind: 'unavailable', reason: bytes.unavailable };
+      try {
+        const preview = await renderPreview(bytes, reveal);
+        if (reveal) services.audit.append({ actor: reviewer(), action: 'media.reveal', subject: `media:${mediaId}`, details: {} });
+        return { kind: 'image', mime: preview.mime, dataBase64: preview.data.toString('base64'), revealed: reveal };
+      } catch {
+        return { kind: 'unavailable', reason: 'This file cannot be shown as a picture.' };
+      }
+    },
+
+    'banks.list': () => services.banks.list(),
+    'banks.create': (input) => {
+      if (services.banks.byName(input.name)) throw new ContractError('conflict', `A bank named ${input.name} already exists`);
+      const bank = services.banks.create(input);
+      services.audit.append({ actor: reviewer(), action: 'bank.create', subject: `bank:${bank.name}`, details: { kind: bank.kind } });
+      return bank;
+    },
+    'banks.importCsv': ({ bankName, csv }) => {
+      const result = services.banks.importCsv(bankName, csv);
+      services.audit.append({
+        actor: reviewer(),
+        action: 'bank.import',
+        subject: `bank:${bankName}`,
+        details: { added: result.added, duplicates: result.duplicates, rejected: result.rejected.length },
+      });
+      return result;
+    },
+
+    'audit.list': ({ limit, beforeSeq }) =>
+      services.audit.list(limit, beforeSeq).map((row) => ({
+        seq: row.seq,
+        at: row.at,
+        actor: row.actor,
+        action: row.action,
+        subject: row.subject,
+        details: JSON.parse(row.details_json) as Record<string, unknown>,
+        hash: row.hash,
+      })),
+    'audit.verify': () => services.audit.verify(),
+  };
+}

@@ -1,0 +1,132 @@
+import type { Db } from '../store/database';
+import type { MediaMatcher } from '../ingest/ingest-service';
+import type { NewMatch } from '../queue/queue-service';
+import type { BankRepository } from './bank-repository';
+import { PdqIndex } from './pdq-index';
+
+export interface MediaSignals {
+  md5: string;
+  sha256: string;
+  pdq: string | null;
+}
+
+export interface LocalMatch {
+  bankId: number;
+  bankName: string;
+  bankKind: 'positive' | 'negative';
+  severity: number;
+  contentId: number;
+  signalType: string;
+  signal: string;
+  distance: number;
+  label: string | null;
+}
+
+interface SignalRow {
+  bankId: number;
+  bankName: string;
+  bankKind: 'positive' | 'negative';
+  severity: number;
+  pdqThreshold: number;
+  contentId: number;
+  signalType: string;
+  signal: string;
+  label: string | null;
+}
+
+const SIGNAL_SELECT = `
+  SELECT b.id AS bankId, b.name AS bankName, b.kind AS bankKind, b.severity, b.pdq_threshold AS pdqThreshold,
+         c.id AS contentId, s.signal_type AS signalType, s.signal, c.label
+    FROM bank_signals s
+    JOIN banks b ON b.id = s.bank_id
+    JOIN bank_content c ON c.id = s.content_id
+   WHERE b.enabled = 1 AND (c.disabled_until IS NULL OR c.disabled_until <= @now)`;
+
+/**
+ * Matches media against the local banks with HMA's semantics: PDQ within each bank's threshold (31 by default),
+ * exact MD5 / video_md5 / SHA-256. The PDQ side uses an in-memory index rebuilt when the banks change.
+ */
+export class LocalMatcher {
+  private index: PdqIndex | null = null;
+  private indexVersion = -1;
+  private maxThreshold = 31;
+
+  constructor(
+    private readonly db: Db,
+    private readonly banks: BankRepository,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private pdqIndex(): PdqIndex {
+    if (this.index && this.indexVersion === this.banks.version) return this.index;
+    const index = new PdqIndex();
+    const rows = this.db.prepare("SELECT id, signal FROM bank_signals WHERE signal_type = 'pdq'").all() as { id: number; signal: string }[];
+    for (const row of rows) index.add(row.id, row.signal);
+    const max = this.db.prepare('SELECT MAX(pdq_threshold) AS m FROM banks WHERE enabled = 1').get() as { m: number | null };
+    this.maxThreshold = max.m ?? 31;
+    this.index = index;
+    this.indexVersion = this.banks.version;
+    return index;
+  }
+
+  match(media: MediaSignals): LocalMatch[] {
+    const now = this.now();
+    const found: LocalMatch[] = [];
+    const exact = this.db.prepare(`${SIGNAL_SELECT} AND s.signal_type = @type AND s.signal = @signal`);
+    const exactQueries: [string, string][] = [
+      ['md5', media.md5],
+      ['video_md5', media.md5],
+      ['sha256', media.sha256],
+    ];
+    for (const [type, signal] of exactQueries) {
+      for (const row of exact.all({ now, type, signal }) as SignalRow[]) found.push(toMatch(row, 0));
+    }
+    if (media.pdq) {
+      const hits = this.pdqIndex().query(media.pdq, this.maxThreshold);
+      const byId = this.db.prepare(`${SIGNAL_SELECT} AND s.id = @id`);
+      for (const hit of hits) {
+        const row = byId.get({ now, id: hit.id }) as SignalRow | undefined;
+        if (row && hit.distance <= row.pdqThreshold) found.push(toMatch(row, hit.distance));
+      }
+    }
+    return found;
+  }
+}
+
+function toMatch(row: SignalRow, distance: number): LocalMatch {
+  return {
+    bankId: row.bankId,
+    bankName: row.bankName,
+    bankKind: row.bankKind,
+    severity: row.severity,
+    contentId: row.contentId,
+    signalType: row.signalType,
+    signal: row.signal,
+    distance,
+    label: row.label,
+  };
+}
+
+/** Adapts the local banks to the ingest pipeline: negative-bank hits allow-list the item for every matcher. */
+export function localMediaMatcher(matcher: LocalMatcher): MediaMatcher {
+  return {
+    name: 'local',
+    async match(hashes) {
+      const found = matcher.match(hashes);
+      const allowListed = found.some((m) => m.bankKind === 'negative');
+      const matches: NewMatch[] = found
+        .filter((m) => m.bankKind === 'positive')
+        .map((m) => ({
+          matcher: 'local',
+          bankName: m.bankName,
+          contentRef: String(m.contentId),
+          signalType: m.signalType,
+          signal: m.signal,
+          distance: m.distance,
+          label: m.label,
+          severity: m.severity,
+        }));
+      return { matches, allowListed };
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// Numbered, append-only migrations. Never edit a shipped migration: add the next number.
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'core tables: media, banks, matches, queue, decisions, audit, settings',
+    sql: `
+      CREATE TABLE media_items (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        source_ref TEXT NOT NULL,
+        file_name TEXT,
+        mime TEXT,
+        format TEXT,
+        byte_length INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        exif_orientation INTEGER,
+        md5 TEXT NOT NULL,
+        sha1 TEXT,
+        sha256 TEXT NOT NULL,
+        pdq TEXT,
+        pdq_quality INTEGER,
+        context_json TEXT NOT NULL DEFAULT '{}',
+        vault_ref TEXT,
+        created_at INTEGER NOT NULL,
+        UNIQUE (source, source_ref, sha256)
+      );
+      CREATE INDEX media_items_sha256 ON media_items (sha256);
+      CREATE INDEX media_items_md5 ON media_items (md5);
+      CREATE INDEX media_items_pdq ON media_items (pdq);
+
+      CREATE TABLE banks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL DEFAULT 'positive' CHECK (kind IN ('positive', 'negative')),
+        severity INTEGER NOT NULL DEFAULT 50,
+        pdq_threshold INTEGER NOT NULL DEFAULT 31,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE bank_content (
+        id INTEGER PRIMARY KEY,
+        bank_id INTEGER NOT NULL REFERENCES banks (id) ON DELETE CASCADE,
+        label TEXT,
+        note TEXT,
+        metadata_json TEXT NOT NULL DEFAULT '{}',
+        disabled_until INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX bank_content_bank ON bank_content (bank_id);
+      CREATE TABLE bank_signals (
+        id INTEGER PRIMARY KEY,
+        content_id INTEGER NOT NULL REFERENCES bank_content (id) ON DELETE CASCADE,
+        bank_id INTEGER NOT NULL REFERENCES banks (id) ON DELETE CASCADE,
+        signal_type TEXT NOT NULL,
+        signal TEXT NOT NULL,
+        UNIQUE (bank_id, signal_type, signal)
+      );
+      CREATE INDEX bank_signals_lookup ON bank_signals (signal_type, signal);
+
+      CREATE TABLE matches (
+        id INTEGER PRIMARY KEY,
+        media_id INTEGER NOT NULL REFERENCES media_items (id) ON DELETE CASCADE,
+        matcher TEXT NOT NULL,
+        bank_name TEXT NOT NULL,
+        content_ref TEXT NOT NULL,
+        signal_type TEXT NOT NULL,
+        signal TEXT,
+        distance INTEGER NOT NULL,
+        label TEXT,
+        created_at INTEGER NOT NULL,
+        UNIQUE (media_id, matcher, bank_name, content_ref, signal_type)
+      );
+      CREATE INDEX matches_media ON matches (media_id);
+
+      CREATE TABLE queue_items (
+        id INTEGER PRIMARY KEY,
+        media_id INTEGER NOT NULL UNIQUE REFERENCES media_items (id) ON DELETE CASCADE,
+        status TEXT NOT NULL DEFAULT 'pending'
+          CHECK (status IN ('pending', 'confirmed', 'false_positive', 'escalated', 'skipped')),
+        priority INTEGER NOT NULL DEFAULT 0,
+        best_distance INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX queue_items_status_priority ON queue_items (status, priority DESC, created_at, id);
+
+      CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        queue_item_id INTEGER NOT NULL REFERENCES queue_items (id),
+        verdict TEXT NOT NULL CHECK (verdict IN ('confirm', 'false_positive', 'escalate', 'skip')),
+        reviewer TEXT NOT NULL,
+        reason TEXT,
+        note TEXT,
+        decided_at INTEGER NOT NULL
+      );
+      CREATE INDEX decisions_item ON decisions (queue_item_id);
+
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        details_json TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value_json TEXT NOT NULL
+      );
+
+      CREATE TABLE vault_entries (
+        ref TEXT PRIMARY KEY,
+        byte_length INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,179 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Dispatch } from '../services/api/dispatcher';
+import type { ErrorCode } from '../../shared/result';
+import { contentSecurityPolicy, SECURITY_HEADERS } from '../security/csp';
+import { mimeFor, resolveStaticPath } from '../security/static-files';
+
+export interface HttpTransportOptions {
+  dispatch: Dispatch;
+  /** The built renderer (renderer/dist). */
+  staticRoot: string;
+  port?: number;
+  token?: string;
+  maxBodyBytes?: number;
+}
+
+export interface HttpTransport {
+  readonly url: string;
+  /** The URL to open: the token rides in the fragment, which browsers never send to the server or in a Referer. */
+  readonly launchUrl: string;
+  readonly token: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const STATUS_FOR: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  unknown_call: 404,
+  not_found: 404,
+  conflict: 409,
+  unauthorized: 401,
+  unavailable: 503,
+  hash_failed: 422,
+  internal: 500,
+};
+
+const DEFAULT_MAX_BODY = 128 * 1024 * 1024;
+const LOOPBACK_HOST = '127.0.0.1';
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice(7));
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function send(res: ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolvePromise(tooLarge ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The browser shell's transport: the same contract as the IPC bridge, at POST /api/<callName>, on 127.0.0.1 only.
+ * Every /api/ request without the per-launch token is refused with 401 before anything else is looked at;
+ * requests whose Host or Origin is not this loopback server are refused too (DNS rebinding, other sites).
+ */
+export async function startHttpTransport(options: HttpTransportOptions): Promise<HttpTransport> {
+  const token = options.token ?? randomBytes(32).toString('base64url');
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  let allowedHosts = new Set<string>();
+  let origin = '';
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'request failed' } });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    if (url.pathname.startsWith('/api/')) {
+      if (!tokenMatches(req.headers.authorization, token)) {
+        sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong token' } });
+        return;
+      }
+    }
+    if (!isLoopbackAddress(req.socket.remoteAddress) || !allowedHosts.has(req.headers.host ?? '')) {
+      send(res, 403, 'Forbidden', 'text/plain; charset=utf-8');
+      return;
+    }
+    if (url.pathname.startsWith('/api/')) {
+      await handleApi(req, res, url.pathname.slice('/api/'.length));
+      return;
+    }
+    await handleStatic(req, res, url.pathname);
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    const requestOrigin = req.headers.origin;
+    if (requestOrigin !== undefined && requestOrigin !== origin) {
+      sendJson(res, 403, { ok: false, error: { code: 'unauthorized', message: 'Cross-origin requests are refused' } });
+      return;
+    }
+    if (req.method !== 'POST') {
+      send(res, 405, 'Method Not Allowed', 'text/plain; charset=utf-8', { Allow: 'POST' });
+      return;
+    }
+    if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      sendJson(res, 415, { ok: false, error: { code: 'invalid_input', message: 'Send application/json' } });
+      return;
+    }
+    const body = await readBody(req, maxBody);
+    if (body === null) {
+      sendJson(res, 413, { ok: false, error: { code: 'invalid_input', message: `Request body over ${maxBody} bytes` } });
+      return;
+    }
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch {
+      sendJson(res, 400, { ok: false, error: { code: 'invalid_input', message: 'Body is not valid JSON' } });
+      return;
+    }
+    const envelope = await options.dispatch(name, input);
+    sendJson(res, envelope.ok ? 200 : STATUS_FOR[envelope.error.code], envelope);
+  }
+
+  async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'Method Not Allowed', 'text/plain; charset=utf-8', { Allow: 'GET, HEAD' });
+      return;
+    }
+    const file = resolveStaticPath(options.staticRoot, pathname);
+    const info = file ? await stat(file).catch(() => null) : null;
+    if (!file || !info?.isFile()) {
+      send(res, 404, 'Not Found', 'text/plain; charset=utf-8');
+      return;
+    }
+    const headers: Record<string, string> = { 'Content-Security-Policy': contentSecurityPolicy() };
+    send(res, 200, req.method === 'HEAD' ? '' : await readFile(file), mimeFor(file), headers);
+  }
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, LOOPBACK_HOST, () => resolvePromise());
+  });
+  const port = (server.address() as AddressInfo).port;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  origin = `http://127.0.0.1:${port}`;
+  const url = `${origin}/`;
+  return {
+    url,
+    launchUrl: `${url}#token=${token}`,
+    token,
+    server,
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
+  };
+}
