@@ -21,7 +21,7 @@ export function createDispatcher(handlers: ContractHandlers, options: Dispatcher
       return { ok: false, error: { code: 'unknown_call', message: `Unknown call: ${String(name).slice(0, 100)}` } };
     }
     const spec = contract[name];
-    const parsed = spec.input.safeParse(rawInput ?? {});
+    const parsed = spec.input.safeParse(rawInput === undefined ? {} : rawInput);
     if (!parsed.success) {
       return { ok: false, error: { code: 'invalid_input', message: `Invalid input for ${name}`, issues: zodIssues(parsed.error) } };
     }

@@ -114,6 +114,7 @@ export function localMediaMatcher(matcher: LocalMatcher): MediaMatcher {
     async match(hashes) {
       const found = matcher.match(hashes);
       const allowListed = found.some((m) => m.bankKind === 'negative');
+      if (allowListed) return { matches: [], allowListed };
       const matches: NewMatch[] = found
         .filter((m) => m.bankKind === 'positive')
         .map((m) => ({

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// `npm test`: type-check, lint, build the renderer, then every vitest project (unit, e2e in Chromium, real Synapse).
+// Runs every step even when one fails, prints one summary line, and exits non-zero if anything failed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+
+const steps = [
+  ['type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['lint', 'npx', ['eslint', '--max-warnings', '0', '.']],
+  ['renderer build', 'npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']],
+  ['tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...process.argv.slice(2)]],
+];
+
+mkdirSync('test-results', { recursive: true });
+const failed = [];
+for (const [name, cmd, args] of steps) {
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const started = Date.now();
+  const result = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    failed.push(name);
+    console.log(`=== ${name}: FAILED (${secs}s)`);
+  } else {
+    console.log(`=== ${name}: ok (${secs}s)`);
+  }
+}
+
+let passed = 0;
+let failedTests = 0;
+let skipped = 0;
+if (existsSync('test-results/vitest.json')) {
+  const report = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
+  passed = report.numPassedTests ?? 0;
+  failedTests = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+}
+if (failed.length > 0) console.log(`\nFailed steps: ${failed.join(', ')}`);
+console.log(`\ntests: ${passed} passed, ${failedTests + (failed.length > 0 && failedTests === 0 ? failed.length : 0)} failed, ${skipped} skipped`);
+process.exit(failed.length > 0 ? 1 : 0);

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../electron/services/store/database';
+import { BankRepository } from '../../electron/services/banks/bank-repository';
+import { LocalMatcher, localMediaMatcher } from '../../electron/services/banks/local-matcher';
+import { readCsv } from '../../electron/services/banks/csv';
+
+const PDQ_A = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
+/** Flips the lowest `bits` bits of a PDQ hex (distance = bits). */
+function flip(hex: string, bits: number): string {
+  let n = BigInt(`0x${hex}`);
+  for (let i = 0; i < bits; i++) n ^= 1n << BigInt(i * 7);
+  return n.toString(16).padStart(64, '0');
+}
+const MD5 = '0123456789abcdef0123456789abcdef';
+const SHA = 'ab'.repeat(32);
+
+function setup() {
+  const db = openDatabase(':memory:');
+  let now = 1_000;
+  const banks = new BankRepository(db, () => now);
+  const matcher = new LocalMatcher(db, banks, () => now);
+  return { db, banks, matcher, setNow: (t: number) => (now = t) };
+}
+
+describe('CSV reader', () => {
+  it('handles quotes, doubled quotes, CRLF and blank lines', () => {
+    const rows = [...readCsv('a,"b,c","say ""hi"""\r\n\r\nx,y,z\n')];
+    expect(rows).toEqual([
+      [1, ['a', 'b,c', 'say "hi"']],
+      [3, ['x', 'y', 'z']],
+    ]);
+  });
+});
+
+describe('local banks', () => {
+  it('imports signal_type,signal,label rows, skipping a header, counting duplicates and rejecting bad rows with line numbers', () => {
+    const { banks } = setup();
+    const csv = ['signal_type,signal,label', `pdq,${PDQ_A},bridge`, `MD5,${MD5.toUpperCase()},"a, label"`, `md5,${MD5},dup`, 'pdq,nothex,bad', 'tlsh,abc,unknown', `sha256,${SHA},`].join('\n');
+    const result = banks.importCsv('Bank One', csv);
+    expect(result.added).toBe(3);
+    expect(result.duplicates).toBe(1);
+    expect(result.rejected).toEqual([
+      { line: 5, message: '"nothex" is not a valid pdq signal' },
+      { line: 6, message: 'unknown signal type "tlsh" (expected pdq, md5, video_md5 or sha256)' },
+    ]);
+    expect(result.bank).toMatchObject({ name: 'Bank One', contentCount: 3, signalCount: 3, pdqThreshold: 31, kind: 'positive' });
+  });
+
+  it('matches exact MD5/SHA-256 and PDQ within the bank threshold, like HMA', () => {
+    const { banks, matcher } = setup();
+    banks.importCsv('B', `pdq,${PDQ_A},bridge\nmd5,${MD5},m\nsha256,${SHA},s`);
+    expect(matcher.match({ md5: MD5, sha256: 'cd'.repeat(32), pdq: null }).map((m) => [m.signalType, m.distance])).toEqual([['md5', 0]]);
+    expect(matcher.match({ md5: 'f'.repeat(32), sha256: SHA, pdq: null }).map((m) => m.signalType)).toEqual(['sha256']);
+    expect(matcher.match({ md5: 'f'.repeat(32), sha256: 'cd'.repeat(32), pdq: flip(PDQ_A, 31) })).toMatchObject([{ signalType: 'pdq', distance: 31, label: 'bridge' }]);
+    expect(matcher.match({ md5: 'f'.repeat(32), sha256: 'cd'.repeat(32), pdq: flip(PDQ_A, 32) })).toEqual([]);
+  });
+
+  it('honours a per-bank PDQ threshold and sees banks added after the index was built', () => {
+    const { banks, matcher } = setup();
+    banks.importCsv('Strict', `pdq,${PDQ_A},x`, { pdqThreshold: 10 });
+    expect(matcher.match({ md5: MD5, sha256: SHA, pdq: flip(PDQ_A, 12) })).toEqual([]);
+    banks.importCsv('Loose', `pdq,${PDQ_A},y`, { pdqThreshold: 40 });
+    expect(matcher.match({ md5: MD5, sha256: SHA, pdq: flip(PDQ_A, 35) }).map((m) => m.bankName)).toEqual(['Loose']);
+  });
+
+  it('ignores disabled content until disabled_until passes, and disabled banks', () => {
+    const { db, banks, matcher, setNow } = setup();
+    banks.importCsv('B', `md5,${MD5},m`);
+    db.prepare('UPDATE bank_content SET disabled_until = 5000').run();
+    expect(matcher.match({ md5: MD5, sha256: SHA, pdq: null })).toEqual([]);
+    setNow(6000);
+    expect(matcher.match({ md5: MD5, sha256: SHA, pdq: null })).toHaveLength(1);
+    db.prepare('UPDATE banks SET enabled = 0').run();
+    expect(matcher.match({ md5: MD5, sha256: SHA, pdq: null })).toEqual([]);
+  });
+
+  it('a negative (allow-list) bank hit suppresses every match for the item', async () => {
+    const { banks, matcher } = setup();
+    banks.importCsv('Known abuse', `pdq,${PDQ_A},x`);
+    banks.importCsv('Memes', `pdq,${flip(PDQ_A, 3)},meme`, { kind: 'negative' });
+    const result = await localMediaMatcher(matcher).match({ md5: MD5, sha256: SHA, pdq: PDQ_A } as never);
+    expect(result).toEqual({ matches: [], allowListed: true });
+  });
+});
