@@ -48,7 +48,57 @@ export const decisionSchema = z.object({
   reason: z.string().nullable(),
   note: z.string().nullable(),
   decidedAt: z.number().int(),
+  undoneAt: z.number().int().nullable(),
+  undoneBy: z.string().nullable(),
 });
+
+export const actionStateSchema = z.enum(['pending', 'running', 'done', 'failed', 'cancelled']);
+
+export const actionSchema = z.object({
+  id,
+  decisionId: id,
+  kind: z.string(),
+  label: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  state: actionStateSchema,
+  notBefore: z.number().int(),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  compensatesActionId: z.number().int().nullable(),
+  updatedAt: z.number().int(),
+});
+
+export const feedbackReportSchema = z.object({
+  byBankAndDistance: z.array(
+    z.object({ matcher: z.string(), bankName: z.string(), signalType: z.string(), distance: z.number().int(), confirmed: z.number().int(), falsePositive: z.number().int() }),
+  ),
+  byBank: z.array(z.object({ matcher: z.string(), bankName: z.string(), confirmed: z.number().int(), falsePositive: z.number().int(), falsePositiveRate: z.number() })),
+});
+
+export const actionPlanInputSchema = z
+  .object({
+    undoWindowMs: z.number().int().min(0).max(3_600_000),
+    confirm: z
+      .object({
+        quarantineMedia: z.boolean(),
+        redactEvent: z.boolean(),
+        quarantineSenderMedia: z.boolean(),
+        notifyManagementRoom: z.boolean(),
+        addToLocalBank: z.string().trim().min(1).max(100).nullable(),
+        addToHmaBank: z.string().trim().min(1).max(100).nullable(),
+      })
+      .strict(),
+    falsePositive: z
+      .object({
+        disableLocalContent: z.boolean(),
+        disableHmaContent: z.boolean(),
+        addToNegativeBank: z.string().trim().min(1).max(100).nullable(),
+        protectMedia: z.boolean(),
+        notifyManagementRoom: z.boolean(),
+      })
+      .strict(),
+  })
+  .strict();
 
 export const queueItemSchema = z.object({
   id,
@@ -175,7 +225,7 @@ export const contract = {
   },
   'queue.get': {
     input: z.object({ id }).strict(),
-    output: queueItemSchema.extend({ decisions: z.array(decisionSchema) }),
+    output: queueItemSchema.extend({ decisions: z.array(decisionSchema), actions: z.array(actionSchema) }),
   },
   'queue.decide': {
     input: z
@@ -186,7 +236,45 @@ export const contract = {
         note: z.string().max(4000).optional(),
       })
       .strict(),
-    output: z.object({ decision: decisionSchema, status: queueStatusSchema }),
+    output: z.object({
+      decision: decisionSchema,
+      status: queueStatusSchema,
+      actions: z.array(z.object({ id, kind: z.string() })),
+      undoUntil: z.number().int(),
+    }),
+  },
+  'decisions.undo': {
+    input: z.object({ decisionId: id }).strict(),
+    output: z.object({
+      decisionId: id,
+      cancelled: z.number().int(),
+      compensations: z.array(z.object({ actionId: id, kind: z.string() })),
+      irreversible: z.array(z.object({ actionId: id, kind: z.string() })),
+    }),
+  },
+  'actions.list': {
+    input: z.object({ state: actionStateSchema.optional(), limit: z.number().int().min(1).max(500).default(100) }).strict(),
+    output: z.array(actionSchema),
+  },
+  'actions.retry': {
+    input: z.object({ id }).strict(),
+    output: z.object({ retried: z.boolean() }),
+  },
+  'feedback.report': {
+    input: z.object({}).strict(),
+    output: feedbackReportSchema,
+  },
+  'feedback.export': {
+    input: z.object({ format: z.enum(['csv', 'json']) }).strict(),
+    output: z.object({ fileName: z.string(), mime: z.string(), text: z.string() }),
+  },
+  'settings.getActionPlans': {
+    input: z.object({}).strict(),
+    output: actionPlanInputSchema,
+  },
+  'settings.setActionPlans': {
+    input: actionPlanInputSchema,
+    output: actionPlanInputSchema,
   },
   'media.preview': {
     // Blurred and greyscale unless reveal is true; the full image is produced only on a deliberate reveal.
@@ -260,3 +348,6 @@ export type Match = z.output<typeof matchSchema>;
 export type Bank = z.output<typeof bankSchema>;
 export type AuditEntry = z.output<typeof auditEntrySchema>;
 export type IngestJob = z.output<typeof ingestJobSchema>;
+export type OutboxAction = z.output<typeof actionSchema>;
+export type FeedbackReport = z.output<typeof feedbackReportSchema>;
+export type ActionPlans = z.output<typeof actionPlanInputSchema>;

@@ -11,6 +11,12 @@ import { MediaVault } from './media/media-vault';
 import { HashingPool } from './hashing';
 import type { SecretStore } from './secrets/secret-store';
 import { createDispatcher, type Dispatch } from './api/dispatcher';
+import { SettingsRepository } from './settings/settings-repository';
+import { DecisionService } from './decisions/decision-service';
+import { OutboxDispatcher } from './decisions/outbox-dispatcher';
+import { localExecutors } from './decisions/local-executors';
+import { actionPlanSchema } from './decisions/action-plans';
+import type { ExecutorRegistry } from './decisions/action-types';
 import { createHandlers } from './api/handlers';
 
 export interface ServicesOptions {
@@ -28,6 +34,11 @@ export interface ServicesOptions {
   mediaRetentionMs?: number;
   checkOutputs?: boolean;
   log?: (message: string) => void;
+  /** Run the outbox dispatcher in the background (off in tests that drive it by hand). */
+  startDispatcher?: boolean;
+  /** Executors for remote actions (Matrix, HMA), added to the local ones. */
+  executors?: ExecutorRegistry;
+  now?: () => number;
 }
 
 export interface Services {
@@ -45,6 +56,9 @@ export interface Services {
   readonly ingest: IngestService;
   readonly vault: MediaVault;
   readonly pool: HashingPool;
+  readonly settings: SettingsRepository;
+  readonly decisions: DecisionService;
+  readonly outbox: OutboxDispatcher;
   readonly pickFolder?: () => Promise<string | null>;
   dispatch: Dispatch;
   isFirstRun(): boolean;
@@ -56,21 +70,26 @@ const PURGE_INTERVAL_MS = 3600 * 1000;
 
 /** Builds every domain service over one data directory. Imports nothing from electron: runs under plain Node. */
 export function createServices(options: ServicesOptions): Services {
+  const now = options.now ?? Date.now;
   const db = openDatabase(join(options.dataDir, 'matchdesk.sqlite'), { nativeBinding: options.nativeBinding });
-  const audit = new AuditLog(db);
-  const banks = new BankRepository(db);
-  const matcher = new LocalMatcher(db, banks);
-  const media = new MediaRepository(db);
-  const queue = new QueueService(db, audit);
-  const vault = new MediaVault(join(options.dataDir, 'vault'), db, options.secrets);
+  const audit = new AuditLog(db, now);
+  const banks = new BankRepository(db, now);
+  const matcher = new LocalMatcher(db, banks, now);
+  const media = new MediaRepository(db, now);
+  const queue = new QueueService(db, now);
+  const settings = new SettingsRepository(db);
+  const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now);
+  const outbox = new OutboxDispatcher(db, audit, { ...localExecutors(banks), ...(options.executors ?? {}) }, { now });
+  const vault = new MediaVault(join(options.dataDir, 'vault'), db, options.secrets, now);
   const workers = options.workers ?? 2;
   const pool = new HashingPool({ workers });
   const reviewer = options.reviewer ?? safeUserName();
-  const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher)], actor: () => reviewer, workers });
+  const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher)], actor: () => reviewer, workers, now });
   const retention = options.mediaRetentionMs ?? DEFAULT_RETENTION_MS;
   vault.purgeOlderThan(retention);
   const purgeTimer = setInterval(() => vault.purgeOlderThan(retention), PURGE_INTERVAL_MS);
   purgeTimer.unref();
+  if (options.startDispatcher ?? true) outbox.start();
 
   const services: Services = {
     dataDir: options.dataDir,
@@ -87,6 +106,9 @@ export function createServices(options: ServicesOptions): Services {
     ingest,
     vault,
     pool,
+    settings,
+    decisions,
+    outbox,
     pickFolder: options.pickFolder,
     dispatch: async () => ({ ok: false, error: { code: 'internal', message: 'not ready' } }),
     isFirstRun: () => {
@@ -95,6 +117,7 @@ export function createServices(options: ServicesOptions): Services {
     },
     close: async () => {
       clearInterval(purgeTimer);
+      await outbox.stop();
       await pool.close();
       db.close();
     },

@@ -45,7 +45,7 @@ describe('loopback HTTP transport', () => {
 
   it('refuses /api/ without the token with 401 before looking at anything else', async () => {
     const before = calls.length;
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: `bearer ${http.token}` }, { Authorization: http.token }]) {
+    for (const headers of [{} as Record<string, string>, { Authorization: 'Bearer wrong' }, { Authorization: `bearer ${http.token}` }, { Authorization: http.token }]) {
       const res = await post('/api/queue.counts', headers);
       expect(res.status).toBe(401);
     }

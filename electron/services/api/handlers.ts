@@ -6,6 +6,9 @@ import { ContractError } from '../../../shared/result';
 import type { Services } from '../app-services';
 import { createDemoSet } from '../demo/demo-media';
 import { renderPreview } from '../media/preview';
+import { actionPlanSchema } from '../decisions/action-plans';
+import { listActions } from '../decisions/action-list';
+import { feedbackCsv, feedbackReport } from '../decisions/feedback';
 
 export const DEMO_BANK_NAME = 'Demo bank (harmless samples)';
 const PREVIEW_MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -79,7 +82,29 @@ export function createHandlers(services: Services): ContractHandlers {
     'queue.counts': () => services.queue.counts(),
     'queue.list': (input) => services.queue.list(input),
     'queue.get': ({ id }) => services.queue.get(id),
-    'queue.decide': (input) => services.queue.decide({ ...input, reviewer: reviewer() }),
+    'queue.decide': (input) => {
+      const result = services.decisions.decide({ ...input, reviewer: reviewer() });
+      const undoWindow = services.settings.get('actionPlans', actionPlanSchema).undoWindowMs;
+      return { ...result, undoUntil: result.decision.decidedAt + undoWindow };
+    },
+    'decisions.undo': ({ decisionId }) => services.decisions.undo(decisionId, reviewer()),
+    'actions.list': (input) => listActions(services.db, input),
+    'actions.retry': ({ id }) => ({ retried: services.outbox.retry(id) }),
+    'feedback.report': () => feedbackReport(services.db),
+    'feedback.export': ({ format }) => {
+      const report = feedbackReport(services.db);
+      const stamp = new Date().toISOString().slice(0, 10);
+      services.audit.append({ actor: reviewer(), action: 'feedback.export', subject: null, details: { format } });
+      return format === 'csv'
+        ? { fileName: `matchdesk-feedback-${stamp}.csv`, mime: 'text/csv', text: feedbackCsv(report) }
+        : { fileName: `matchdesk-feedback-${stamp}.json`, mime: 'application/json', text: JSON.stringify(report, null, 2) };
+    },
+    'settings.getActionPlans': () => services.settings.get('actionPlans', actionPlanSchema),
+    'settings.setActionPlans': (input) => {
+      services.settings.set('actionPlans', input);
+      services.audit.append({ actor: reviewer(), action: 'settings.actionPlans', subject: null, details: input });
+      return services.settings.get('actionPlans', actionPlanSchema);
+    },
 
     'media.preview': async ({ mediaId, reveal }) => {
       const bytes = await mediaBytes(services, mediaId);

@@ -118,4 +118,25 @@ export class BankRepository {
     }
     return { bank: this.byName(bankName)!, added, duplicates, rejected };
   }
+
+  /** Removes these signals from a bank (content left without signals goes too). Returns how many went. */
+  removeSignals(bankId: number, signals: { type: LocalSignalType; signal: string }[]): number {
+    let removed = 0;
+    this.db.transaction(() => {
+      const del = this.db.prepare('DELETE FROM bank_signals WHERE bank_id = ? AND signal_type = ? AND signal = ?');
+      for (const s of signals) removed += del.run(bankId, s.type, s.signal).changes;
+      this.db.prepare('DELETE FROM bank_content WHERE bank_id = ? AND id NOT IN (SELECT content_id FROM bank_signals)').run(bankId);
+    })();
+    if (removed > 0) this.version++;
+    return removed;
+  }
+
+  /** Disables content until a time (HMA's disable_until_ts), or re-enables it with null. */
+  setContentDisabledUntil(contentId: number, until: number | null, note?: string): boolean {
+    const changed = this.db
+      .prepare('UPDATE bank_content SET disabled_until = ?, note = COALESCE(?, note) WHERE id = ?')
+      .run(until, note ?? null, contentId).changes;
+    if (changed > 0) this.version++;
+    return changed > 0;
+  }
 }

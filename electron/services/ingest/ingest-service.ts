@@ -54,8 +54,10 @@ export class IngestService {
   async ingestHashed(hashes: MediaHashes, source: IngestSource): Promise<{ mediaId: number; queued: boolean }> {
     const results = await Promise.all(this.deps.matchers.map((m) => m.match(hashes)));
     const allowListed = results.some((r) => r.allowListed);
-    const matches = allowListed ? [] : results.flatMap((r) => r.matches);
     const { db, media, queue } = this.deps;
+    // A pair (this content, that bank entry) a reviewer already called a false positive does not come back.
+    const suppressed = db.prepare('SELECT 1 FROM suppressions WHERE media_sha256 = ? AND matcher = ? AND bank_name = ? AND content_ref = ?');
+    const matches = allowListed ? [] : results.flatMap((r) => r.matches).filter((m) => !suppressed.get(hashes.sha256, m.matcher, m.bankName, m.contentRef));
     return db.transaction(() => {
       const { id } = media.upsert({
         source: source.source,

@@ -1,7 +1,7 @@
 import type { Db } from '../store/database';
-import type { AuditLog } from '../audit/audit-log';
 import { ContractError } from '../../../shared/result';
-import type { Decision, Match, QueueCounts, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
+import type { Decision, Match, OutboxAction, QueueCounts, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
+import { listActions } from '../decisions/action-list';
 import { mediaFromRow } from './media-repository';
 
 export interface NewMatch {
@@ -14,16 +14,6 @@ export interface NewMatch {
   label: string | null;
   severity: number;
 }
-
-const VERDICT_STATUS: Record<Verdict, QueueStatus> = {
-  confirm: 'confirmed',
-  false_positive: 'false_positive',
-  escalate: 'escalated',
-  skip: 'skipped',
-};
-
-/** States from which a reviewer may still decide: final verdicts (confirmed, false positive) need an undo first. */
-const DECIDABLE: QueueStatus[] = ['pending', 'escalated', 'skipped'];
 
 /** Exact hash matches outrank near ones; stronger banks outrank weaker ones. */
 export function queuePriority(matches: NewMatch[]): number {
@@ -48,7 +38,6 @@ interface QueueRow {
 export class QueueService {
   constructor(
     private readonly db: Db,
-    private readonly audit: AuditLog,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -90,56 +79,37 @@ export class QueueService {
     return { items: rows.map((row) => this.hydrate(row)), total };
   }
 
-  get(id: number): QueueItem & { decisions: Decision[] } {
+  get(id: number): QueueItem & { decisions: Decision[]; actions: OutboxAction[] } {
     const row = this.db.prepare('SELECT * FROM queue_items WHERE id = ?').get(id) as QueueRow | undefined;
     if (!row) throw new ContractError('not_found', `Queue item ${id} does not exist`);
-    return { ...this.hydrate(row), decisions: this.decisions(id) };
-  }
-
-  decide(input: { id: number; verdict: Verdict; reason?: string; note?: string; reviewer: string }): { decision: Decision; status: QueueStatus } {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT * FROM queue_items WHERE id = ?').get(input.id) as QueueRow | undefined;
-      if (!row) throw new ContractError('not_found', `Queue item ${input.id} does not exist`);
-      if (!DECIDABLE.includes(row.status)) {
-        throw new ContractError('conflict', `Queue item ${input.id} was already decided (${row.status})`);
-      }
-      const at = this.now();
-      const status = VERDICT_STATUS[input.verdict];
-      const decisionId = Number(
-        this.db
-          .prepare('INSERT INTO decisions (queue_item_id, verdict, reviewer, reason, note, decided_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(input.id, input.verdict, input.reviewer, input.reason ?? null, input.note ?? null, at).lastInsertRowid,
-      );
-      this.db.prepare('UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(status, at, input.id);
-      const media = this.db.prepare('SELECT sha256, md5, pdq FROM media_items WHERE id = ?').get(row.media_id) as {
-        sha256: string;
-        md5: string;
-        pdq: string | null;
-      };
-      this.audit.append({
-        actor: input.reviewer,
-        action: `decision.${input.verdict}`,
-        subject: `queue:${input.id}`,
-        details: { decisionId, from: row.status, to: status, reason: input.reason ?? null, note: input.note ?? null, sha256: media.sha256, pdq: media.pdq },
-      });
-      const decision: Decision = {
-        id: decisionId,
-        queueItemId: input.id,
-        verdict: input.verdict,
-        reviewer: input.reviewer,
-        reason: input.reason ?? null,
-        note: input.note ?? null,
-        decidedAt: at,
-      };
-      return { decision, status };
-    })();
+    return { ...this.hydrate(row), decisions: this.decisions(id), actions: listActions(this.db, { queueItemId: id, limit: 200 }) };
   }
 
   private decisions(queueItemId: number): Decision[] {
     const rows = this.db
-      .prepare('SELECT id, queue_item_id, verdict, reviewer, reason, note, decided_at FROM decisions WHERE queue_item_id = ? ORDER BY id')
-      .all(queueItemId) as { id: number; queue_item_id: number; verdict: Verdict; reviewer: string; reason: string | null; note: string | null; decided_at: number }[];
-    return rows.map((r) => ({ id: r.id, queueItemId: r.queue_item_id, verdict: r.verdict, reviewer: r.reviewer, reason: r.reason, note: r.note, decidedAt: r.decided_at }));
+      .prepare('SELECT id, queue_item_id, verdict, reviewer, reason, note, decided_at, undone_at, undone_by FROM decisions WHERE queue_item_id = ? ORDER BY id')
+      .all(queueItemId) as {
+      id: number;
+      queue_item_id: number;
+      verdict: Verdict;
+      reviewer: string;
+      reason: string | null;
+      note: string | null;
+      decided_at: number;
+      undone_at: number | null;
+      undone_by: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      queueItemId: r.queue_item_id,
+      verdict: r.verdict,
+      reviewer: r.reviewer,
+      reason: r.reason,
+      note: r.note,
+      decidedAt: r.decided_at,
+      undoneAt: r.undone_at,
+      undoneBy: r.undone_by,
+    }));
   }
 
   private hydrate(row: QueueRow): QueueItem {

@@ -129,4 +129,68 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'decisions outbox: planned actions, attempts, undo, false-positive feedback, suppressions',
+    sql: `
+      ALTER TABLE decisions ADD COLUMN undone_at INTEGER;
+      ALTER TABLE decisions ADD COLUMN undone_by TEXT;
+      ALTER TABLE decisions ADD COLUMN previous_status TEXT;
+
+      CREATE TABLE actions (
+        id INTEGER PRIMARY KEY,
+        decision_id INTEGER NOT NULL REFERENCES decisions (id),
+        kind TEXT NOT NULL,
+        params_json TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending'
+          CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),
+        not_before INTEGER NOT NULL,
+        lease_until INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        result_json TEXT,
+        compensates_action_id INTEGER REFERENCES actions (id),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX actions_due ON actions (state, not_before);
+      CREATE INDEX actions_decision ON actions (decision_id);
+
+      CREATE TABLE action_attempts (
+        id INTEGER PRIMARY KEY,
+        action_id INTEGER NOT NULL REFERENCES actions (id),
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        outcome TEXT CHECK (outcome IN ('ok', 'retryable', 'permanent')),
+        error TEXT,
+        detail_json TEXT
+      );
+      CREATE INDEX action_attempts_action ON action_attempts (action_id);
+
+      CREATE TABLE fp_feedback (
+        id INTEGER PRIMARY KEY,
+        decision_id INTEGER NOT NULL REFERENCES decisions (id),
+        media_id INTEGER NOT NULL REFERENCES media_items (id),
+        matcher TEXT NOT NULL,
+        bank_name TEXT NOT NULL,
+        content_ref TEXT NOT NULL,
+        signal_type TEXT NOT NULL,
+        distance INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX fp_feedback_bank ON fp_feedback (bank_name, distance);
+
+      CREATE TABLE suppressions (
+        id INTEGER PRIMARY KEY,
+        media_sha256 TEXT NOT NULL,
+        matcher TEXT NOT NULL,
+        bank_name TEXT NOT NULL,
+        content_ref TEXT NOT NULL,
+        decision_id INTEGER NOT NULL REFERENCES decisions (id),
+        created_at INTEGER NOT NULL,
+        UNIQUE (media_sha256, matcher, bank_name, content_ref)
+      );
+    `,
+  },
 ];

@@ -1,0 +1,85 @@
+// What the outbox can carry out, with the parameters each action needs.
+
+export interface SignalRef {
+  type: 'pdq' | 'md5' | 'video_md5' | 'sha256';
+  signal: string;
+}
+
+export type ActionSpec =
+  | { kind: 'matrix.quarantine_media'; params: { server: string; mediaId: string } }
+  | { kind: 'matrix.unquarantine_media'; params: { server: string; mediaId: string } }
+  | { kind: 'matrix.protect_media'; params: { mediaId: string } }
+  | { kind: 'matrix.unprotect_media'; params: { mediaId: string } }
+  | { kind: 'matrix.quarantine_user_media'; params: { userId: string } }
+  | { kind: 'matrix.redact_event'; params: { roomId: string; eventId: string; reason: string } }
+  | { kind: 'matrix.notify'; params: { text: string } }
+  | { kind: 'local.add_to_bank'; params: { bankName: string; negative: boolean; signals: SignalRef[]; label: string | null; note: string; metadata: Record<string, unknown> } }
+  | { kind: 'local.remove_signals'; params: { bankName: string; signals: SignalRef[] } }
+  | { kind: 'local.disable_content'; params: { contentId: number; note: string } }
+  | { kind: 'local.enable_content'; params: { contentId: number; note: string } }
+  | { kind: 'hma.add_to_bank'; params: { bankName: string; signals: SignalRef[]; note: string; metadata: Record<string, string> } }
+  | { kind: 'hma.disable_content'; params: { bankName: string; contentId: number; note: string } }
+  | { kind: 'hma.enable_content'; params: { bankName: string; contentId: number; note: string } };
+
+export type ActionKind = ActionSpec['kind'];
+export type ParamsOf<K extends ActionKind> = Extract<ActionSpec, { kind: K }>['params'];
+
+/** The outcome of one attempt, as every executor reports it. */
+export type ActionResult =
+  | { status: 'ok'; detail?: Record<string, unknown> }
+  | { status: 'permanent_failure'; error: string }
+  | { status: 'retryable'; error: string; retryAfterMs?: number };
+
+export interface ActionContext {
+  actionId: number;
+  /** Stable across retries and restarts: executors use it to make remote calls idempotent (txn ids, check-before-add). */
+  idempotencyKey: string;
+  attempt: number;
+}
+
+export type ActionExecutor<K extends ActionKind = ActionKind> = (params: ParamsOf<K>, ctx: ActionContext) => Promise<ActionResult>;
+export type ExecutorRegistry = { [K in ActionKind]?: ActionExecutor<K> };
+
+/**
+ * How an action that already ran is reversed when its decision is undone after the undo window.
+ * null: it cannot be reversed (a redaction, a bulk quarantine), and the undo says so.
+ */
+export function compensationFor(spec: ActionSpec, result: Record<string, unknown> | null): ActionSpec | null {
+  switch (spec.kind) {
+    case 'matrix.quarantine_media':
+      return { kind: 'matrix.unquarantine_media', params: spec.params };
+    case 'matrix.protect_media':
+      return { kind: 'matrix.unprotect_media', params: spec.params };
+    case 'local.add_to_bank':
+      return { kind: 'local.remove_signals', params: { bankName: spec.params.bankName, signals: spec.params.signals } };
+    case 'local.disable_content':
+      return { kind: 'local.enable_content', params: { contentId: spec.params.contentId, note: 'decision undone' } };
+    case 'hma.disable_content':
+      return { kind: 'hma.enable_content', params: { ...spec.params, note: 'decision undone' } };
+    case 'hma.add_to_bank': {
+      const contentId = typeof result?.contentId === 'number' ? result.contentId : null;
+      return contentId === null ? null : { kind: 'hma.disable_content', params: { bankName: spec.params.bankName, contentId, note: 'decision undone' } };
+    }
+    case 'matrix.notify':
+      return { kind: 'matrix.notify', params: { text: `Correction: an earlier Matchdesk decision was undone. ${spec.params.text}` } };
+    default:
+      return null;
+  }
+}
+
+export const ACTION_LABELS: Record<ActionKind, string> = {
+  'matrix.quarantine_media': 'Quarantine the media on the homeserver (and every copy with the same SHA-256)',
+  'matrix.unquarantine_media': 'Release the media from quarantine',
+  'matrix.protect_media': 'Protect the media from quarantine',
+  'matrix.unprotect_media': 'Remove quarantine protection',
+  'matrix.quarantine_user_media': "Quarantine all of the sender's media",
+  'matrix.redact_event': 'Redact the event',
+  'matrix.notify': 'Post a notice to the management room',
+  'local.add_to_bank': 'Add the hashes to a local bank',
+  'local.remove_signals': 'Remove the hashes from a local bank',
+  'local.disable_content': 'Disable the bank content locally',
+  'local.enable_content': 'Re-enable the bank content locally',
+  'hma.add_to_bank': 'Add the hashes to an HMA bank',
+  'hma.disable_content': 'Disable the bank content in HMA',
+  'hma.enable_content': 'Re-enable the bank content in HMA',
+};

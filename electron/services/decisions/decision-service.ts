@@ -1,0 +1,188 @@
+import type { Db } from '../store/database';
+import type { AuditLog } from '../audit/audit-log';
+import { ContractError } from '../../../shared/result';
+import type { Decision, QueueStatus, Verdict } from '../../../shared/contract';
+import { planActions, type ActionPlanConfig, type MatrixContext } from './action-plans';
+import { compensationFor, type ActionSpec } from './action-types';
+
+const VERDICT_STATUS: Record<Verdict, QueueStatus> = {
+  confirm: 'confirmed',
+  false_positive: 'false_positive',
+  escalate: 'escalated',
+  skip: 'skipped',
+};
+
+/** States from which a reviewer may still decide: final verdicts (confirmed, false positive) need an undo first. */
+const DECIDABLE: QueueStatus[] = ['pending', 'escalated', 'skipped'];
+
+export interface DecideInput {
+  id: number;
+  verdict: Verdict;
+  reason?: string;
+  note?: string;
+  reviewer: string;
+}
+
+export interface UndoResult {
+  decisionId: number;
+  cancelled: number;
+  compensations: { actionId: number; kind: string }[];
+  irreversible: { actionId: number; kind: string }[];
+}
+
+interface ActionRow {
+  id: number;
+  decision_id: number;
+  kind: string;
+  params_json: string;
+  state: string;
+  attempts: number;
+  result_json: string | null;
+}
+
+/**
+ * Records decisions and plans their actions in one SQLite transaction (the outbox), so a crash can neither lose
+ * a decision nor leave its actions unplanned. Actions wait out the undo window before the dispatcher may run them.
+ */
+export class DecisionService {
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+    private readonly plan: () => ActionPlanConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  decide(input: DecideInput): { decision: Decision; status: QueueStatus; actions: { id: number; kind: string }[] } {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT id, media_id, status FROM queue_items WHERE id = ?').get(input.id) as
+        | { id: number; media_id: number; status: QueueStatus }
+        | undefined;
+      if (!row) throw new ContractError('not_found', `Queue item ${input.id} does not exist`);
+      if (!DECIDABLE.includes(row.status)) throw new ContractError('conflict', `Queue item ${input.id} was already decided (${row.status})`);
+      const at = this.now();
+      const status = VERDICT_STATUS[input.verdict];
+      const decisionId = Number(
+        this.db
+          .prepare('INSERT INTO decisions (queue_item_id, verdict, reviewer, reason, note, decided_at, previous_status) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(input.id, input.verdict, input.reviewer, input.reason ?? null, input.note ?? null, at, row.status).lastInsertRowid,
+      );
+      this.db.prepare('UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(status, at, input.id);
+
+      const media = this.db.prepare('SELECT id, md5, sha256, pdq, source_ref, file_name, context_json FROM media_items WHERE id = ?').get(row.media_id) as {
+        id: number;
+        md5: string;
+        sha256: string;
+        pdq: string | null;
+        source_ref: string;
+        file_name: string | null;
+        context_json: string;
+      };
+      const matches = this.db.prepare('SELECT matcher, bank_name, content_ref, signal_type, distance FROM matches WHERE media_id = ?').all(row.media_id) as {
+        matcher: 'local' | 'hma';
+        bank_name: string;
+        content_ref: string;
+        signal_type: string;
+        distance: number;
+      }[];
+      const context = JSON.parse(media.context_json) as { matrix?: MatrixContext };
+      const config = this.plan();
+      const specs = planActions(
+        {
+          verdict: input.verdict,
+          reviewer: input.reviewer,
+          reason: input.reason ?? null,
+          media: { id: media.id, md5: media.md5, sha256: media.sha256, pdq: media.pdq, sourceRef: media.source_ref, fileName: media.file_name, matrix: context.matrix ?? null },
+          matches: matches.map((m) => ({ matcher: m.matcher, bankName: m.bank_name, contentRef: m.content_ref, signalType: m.signal_type, distance: m.distance })),
+        },
+        config,
+      );
+      const actions = specs.map((spec, i) => ({ id: this.insertAction(decisionId, spec, `d${decisionId}:${i}:${spec.kind}`, at + config.undoWindowMs, null), kind: spec.kind }));
+
+      if (input.verdict === 'false_positive') {
+        const fp = this.db.prepare(
+          'INSERT INTO fp_feedback (decision_id, media_id, matcher, bank_name, content_ref, signal_type, distance, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        );
+        const suppress = this.db.prepare(
+          'INSERT OR IGNORE INTO suppressions (media_sha256, matcher, bank_name, content_ref, decision_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        );
+        for (const m of matches) {
+          fp.run(decisionId, media.id, m.matcher, m.bank_name, m.content_ref, m.signal_type, m.distance, at);
+          suppress.run(media.sha256, m.matcher, m.bank_name, m.content_ref, decisionId, at);
+        }
+      }
+      this.audit.append({
+        actor: input.reviewer,
+        action: `decision.${input.verdict}`,
+        subject: `queue:${input.id}`,
+        details: { decisionId, from: row.status, to: status, reason: input.reason ?? null, note: input.note ?? null, sha256: media.sha256, pdq: media.pdq, actions: actions.map((a) => a.kind) },
+      });
+      return {
+        decision: { id: decisionId, queueItemId: input.id, verdict: input.verdict, reviewer: input.reviewer, reason: input.reason ?? null, note: input.note ?? null, decidedAt: at, undoneAt: null, undoneBy: null },
+        status,
+        actions,
+      };
+    })();
+  }
+
+  /**
+   * Undoes a decision. Actions that have not started are cancelled (inside the undo window that is all of them,
+   * and nothing reaches the homeserver or HMA). Actions that already ran get compensating actions where one exists;
+   * the rest are reported as irreversible.
+   */
+  undo(decisionId: number, reviewer: string): UndoResult {
+    return this.db.transaction(() => {
+      const decision = this.db.prepare('SELECT id, queue_item_id, verdict, undone_at, previous_status FROM decisions WHERE id = ?').get(decisionId) as
+        | { id: number; queue_item_id: number; verdict: Verdict; undone_at: number | null; previous_status: QueueStatus | null }
+        | undefined;
+      if (!decision) throw new ContractError('not_found', `Decision ${decisionId} does not exist`);
+      if (decision.undone_at) throw new ContractError('conflict', `Decision ${decisionId} was already undone`);
+      const latest = this.db.prepare('SELECT MAX(id) AS id FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL').get(decision.queue_item_id) as { id: number };
+      if (latest.id !== decisionId) throw new ContractError('conflict', 'Only the latest decision on an item can be undone');
+      const at = this.now();
+      const result: UndoResult = { decisionId, cancelled: 0, compensations: [], irreversible: [] };
+      const actions = this.db.prepare('SELECT * FROM actions WHERE decision_id = ? AND compensates_action_id IS NULL ORDER BY id').all(decisionId) as ActionRow[];
+      for (const action of actions) {
+        if (action.state === 'pending' && action.attempts === 0) {
+          this.db.prepare("UPDATE actions SET state = 'cancelled', updated_at = ? WHERE id = ?").run(at, action.id);
+          result.cancelled++;
+          continue;
+        }
+        if (action.state === 'cancelled' || action.state === 'failed') {
+          if (action.state === 'failed') this.db.prepare("UPDATE actions SET state = 'cancelled', updated_at = ? WHERE id = ?").run(at, action.id);
+          continue;
+        }
+        // Started, running or done: it may have reached the remote side, so it is reversed, not cancelled.
+        const spec = { kind: action.kind, params: JSON.parse(action.params_json) } as ActionSpec;
+        const compensation = compensationFor(spec, action.result_json ? (JSON.parse(action.result_json) as Record<string, unknown>) : null);
+        if (!compensation) {
+          result.irreversible.push({ actionId: action.id, kind: action.kind });
+          continue;
+        }
+        const id = this.insertAction(decisionId, compensation, `undo:${action.id}:${compensation.kind}`, at, action.id);
+        result.compensations.push({ actionId: id, kind: compensation.kind });
+      }
+      this.db.prepare('UPDATE decisions SET undone_at = ?, undone_by = ? WHERE id = ?').run(at, reviewer, decisionId);
+      this.db.prepare('UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(decision.previous_status ?? 'pending', at, decision.queue_item_id);
+      this.db.prepare('DELETE FROM suppressions WHERE decision_id = ?').run(decisionId);
+      this.audit.append({
+        actor: reviewer,
+        action: 'decision.undo',
+        subject: `queue:${decision.queue_item_id}`,
+        details: { decisionId, verdict: decision.verdict, cancelled: result.cancelled, compensations: result.compensations.map((c) => c.kind), irreversible: result.irreversible.map((c) => c.kind) },
+      });
+      return result;
+    })();
+  }
+
+  private insertAction(decisionId: number, spec: ActionSpec, key: string, notBefore: number, compensates: number | null): number {
+    const at = this.now();
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO actions (decision_id, kind, params_json, idempotency_key, state, not_before, compensates_action_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+        )
+        .run(decisionId, spec.kind, JSON.stringify(spec.params), key, notBefore, compensates, at, at).lastInsertRowid,
+    );
+  }
+}

@@ -1,0 +1,155 @@
+import type { Db } from '../store/database';
+import type { AuditLog } from '../audit/audit-log';
+import type { ActionKind, ActionResult, ExecutorRegistry } from './action-types';
+
+export interface DispatcherOptions {
+  now?: () => number;
+  /** How long a claimed action may run before another dispatcher (after a crash) may take it over. */
+  leaseMs?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Give up (failed, visible in the UI with a retry button) after this many retryable failures. */
+  maxAttempts?: number;
+  random?: () => number;
+  actor?: string;
+}
+
+interface ClaimedAction {
+  id: number;
+  decision_id: number;
+  kind: ActionKind;
+  params_json: string;
+  idempotency_key: string;
+  attempts: number;
+}
+
+/**
+ * Carries out planned actions: claims one due action at a time with a lease, runs its executor, records the attempt
+ * and the outcome, and backs off on retryable failures. After a crash the lease runs out and the action is run again;
+ * executors are idempotent (keyed by the action's idempotency key), so a re-run never duplicates a remote effect.
+ */
+export class OutboxDispatcher {
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+  private readonly baseBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly maxAttempts: number;
+  private readonly random: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly actor: string;
+
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+    private readonly executors: ExecutorRegistry,
+    options: DispatcherOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.baseBackoffMs = options.baseBackoffMs ?? 2_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10 * 60_000;
+    this.maxAttempts = options.maxAttempts ?? 20;
+    this.random = options.random ?? Math.random;
+    this.actor = options.actor ?? 'matchdesk';
+  }
+
+  private claim(): ClaimedAction | null {
+    const at = this.now();
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare(
+          `SELECT id, decision_id, kind, params_json, idempotency_key, attempts FROM actions
+            WHERE (state = 'pending' AND not_before <= @at) OR (state = 'running' AND lease_until < @at)
+            ORDER BY not_before, id LIMIT 1`,
+        )
+        .get({ at }) as ClaimedAction | undefined;
+      if (!row) return null;
+      this.db.prepare("UPDATE actions SET state = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?").run(at + this.leaseMs, at, row.id);
+      return { ...row, attempts: row.attempts + 1 };
+    })();
+  }
+
+  /** Runs one due action if there is one; returns whether it did. */
+  async runOnce(): Promise<boolean> {
+    const action = this.claim();
+    if (!action) return false;
+    const started = this.now();
+    const attemptId = Number(this.db.prepare('INSERT INTO action_attempts (action_id, started_at) VALUES (?, ?)').run(action.id, started).lastInsertRowid);
+    const executor = this.executors[action.kind] as ((p: unknown, c: unknown) => Promise<ActionResult>) | undefined;
+    let result: ActionResult;
+    if (!executor) {
+      result = { status: 'retryable', error: `Not configured: nothing can carry out ${action.kind} yet (connect ${action.kind.split('.')[0]} in Settings)`, retryAfterMs: this.maxBackoffMs };
+    } else {
+      try {
+        result = await executor(JSON.parse(action.params_json), { actionId: action.id, idempotencyKey: action.idempotency_key, attempt: action.attempts });
+      } catch (error) {
+        result = { status: 'retryable', error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    this.record(action, attemptId, result);
+    return true;
+  }
+
+  private record(action: ClaimedAction, attemptId: number, result: ActionResult): void {
+    const at = this.now();
+    this.db.transaction(() => {
+      const outcome = result.status === 'ok' ? 'ok' : result.status === 'retryable' ? 'retryable' : 'permanent';
+      const error = result.status === 'ok' ? null : result.error;
+      const detail = result.status === 'ok' && result.detail ? JSON.stringify(result.detail) : null;
+      this.db.prepare('UPDATE action_attempts SET finished_at = ?, outcome = ?, error = ?, detail_json = ? WHERE id = ?').run(at, outcome, error, detail, attemptId);
+      if (result.status === 'ok') {
+        this.db.prepare("UPDATE actions SET state = 'done', lease_until = NULL, last_error = NULL, result_json = ?, updated_at = ? WHERE id = ?").run(detail, at, action.id);
+      } else if (result.status === 'retryable' && action.attempts < this.maxAttempts) {
+        const backoff = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** Math.min(action.attempts - 1, 20));
+        const wait = Math.max(result.retryAfterMs ?? 0, backoff * (0.5 + this.random() / 2));
+        this.db.prepare("UPDATE actions SET state = 'pending', lease_until = NULL, last_error = ?, not_before = ?, updated_at = ? WHERE id = ?").run(error, at + Math.round(wait), at, action.id);
+      } else {
+        this.db.prepare("UPDATE actions SET state = 'failed', lease_until = NULL, last_error = ?, updated_at = ? WHERE id = ?").run(error, at, action.id);
+      }
+      this.audit.append({
+        actor: this.actor,
+        action: `action.${outcome}`,
+        subject: `action:${action.id}`,
+        details: { kind: action.kind, decisionId: action.decision_id, attempt: action.attempts, error, result: result.status === 'ok' ? (result.detail ?? null) : null },
+      });
+    })();
+  }
+
+  /** Runs every action that is due now, one after another. */
+  async drain(maxActions = Number.POSITIVE_INFINITY): Promise<number> {
+    let done = 0;
+    while (done < maxActions && (await this.runOnce())) done++;
+    return done;
+  }
+
+  /** Puts a failed action back in line now (the UI's retry button). */
+  retry(actionId: number): boolean {
+    const at = this.now();
+    const changed = this.db.prepare("UPDATE actions SET state = 'pending', not_before = ?, updated_at = ? WHERE id = ? AND state = 'failed'").run(at, at, actionId).changes;
+    if (changed) this.audit.append({ actor: this.actor, action: 'action.retry', subject: `action:${actionId}`, details: {} });
+    return changed === 1;
+  }
+
+  start(intervalMs = 1_000): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.drain(50)
+        .then(() => undefined)
+        .catch(() => undefined)
+        .finally(() => {
+          this.running = null;
+          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}
