@@ -21,10 +21,10 @@ async function openConsole(browser: Browser, server: WebServer): Promise<Page> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`);
   });
   await page.goto(server.launchUrl);
-  await page.getByRole('heading', { name: 'Matchdesk' }).waitFor();
+  await page.getByRole('heading', { name: 'Matchdesk', exact: true }).waitFor();
   (page as unknown as { consoleErrors: string[] }).consoleErrors = errors;
   return page;
 }
@@ -57,14 +57,14 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
     // First run: the welcome screen. Skip the demo and set up a bank by CSV, as a team would.
     await expect(page.getByRole('heading', { name: 'Welcome to Matchdesk' }).isVisible()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Import my own folder' }).click();
-    await page.getByRole('button', { name: 'Banks' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Banks', exact: true }).click();
     const weeMd5 = createHash('md5').update(readFileSync(join(folder, 'wee.jpg'))).digest('hex');
     await page.getByTestId('bank-name').fill('Known media');
     await page.getByTestId('bank-csv').fill(`signal_type,signal,label\npdq,${vectorFor('aaa-orig.jpg')},bridge\nmd5,${weeMd5},wee\npdq,zz,broken row`);
     await page.getByTestId('import-csv').click();
     await expect(page.getByTestId('csv-result').textContent()).resolves.toMatch(/Added 2 signals to Known media; 0 already there; 1 rows rejected/);
 
-    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByTestId('folder-path').fill(folder);
     await page.getByTestId('import-folder').click();
     await page.locator('[data-testid="ingest-job"][data-state="done"]').waitFor({ timeout: 60_000 });
@@ -73,9 +73,9 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
     expect(jobText).toContain('3 matched');
     expect(jobText).toContain('1 failed');
 
-    await page.getByRole('button', { name: 'Review queue' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Review queue', exact: true }).click();
     await expect.poll(() => page.getByTestId('queue-item').count(), { timeout: 10_000 }).toBe(3);
-    await expect(page.getByTestId('count-pending').textContent()).resolves.toBe('3');
+    await expect.poll(() => page.getByTestId('count-pending').textContent()).toBe('3');
 
     // Media is blurred until revealed.
     await page.getByTestId('queue-media').waitFor();
@@ -110,7 +110,7 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
     await again.getByTestId('queue-item').filter({ hasText: 'wee.jpg' }).waitFor();
     await expect(again.getByTestId('decisions').textContent()).resolves.toMatch(/confirm \(Known abuse material\) — matches the bank exactly/);
 
-    await again.getByRole('button', { name: 'Audit log' }).click();
+    await again.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Audit log', exact: true }).click();
     const audit = again.getByTestId('audit-table');
     await audit.getByText('decision.confirm').waitFor();
     await audit.getByText('decision.false_positive').waitFor();
@@ -128,7 +128,7 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
       const page = await openConsole(browser, demoServer);
       await page.getByTestId('load-demo').click();
       await page.locator('[data-testid="ingest-job"][data-state="done"]').waitFor({ timeout: 60_000 });
-      await page.getByRole('button', { name: 'Review queue' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Review queue', exact: true }).click();
       await expect.poll(() => page.getByTestId('queue-item').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
       const counts = await apiCall<{ pending: number }>(demoServer, 'queue.counts');
       expect(counts.pending).toBeGreaterThanOrEqual(5);

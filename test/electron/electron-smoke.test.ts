@@ -38,7 +38,7 @@ describe('desktop app smoke test (Playwright _electron; needs the real Electron 
     });
     try {
       const window = await app.firstWindow();
-      await window.getByRole('heading', { name: 'Matchdesk' }).waitFor();
+      await window.getByRole('heading', { name: 'Matchdesk', exact: true }).waitFor();
       expect(window.url()).toBe('app://matchdesk/index.html');
       await window.getByRole('button', { name: 'Import my own folder' }).click();
       await window.getByRole('button', { name: 'Review queue' }).click();

@@ -1,12 +1,23 @@
-import { useQuery } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 
 export function JobsPanel() {
+  const queryClient = useQueryClient();
   const jobs = useQuery({
     queryKey: ['ingest.jobs'],
     queryFn: () => call('ingest.jobs', {}),
     refetchInterval: (query) => (query.state.data?.some((j) => j.state === 'running') ? 500 : 3_000),
   });
+  // When an import makes progress, the queue and its counts change: refresh them rather than wait for their poll.
+  const progress = jobs.data?.reduce((sum, j) => sum + j.processed + (j.state === 'running' ? 0 : 1), 0) ?? 0;
+  const lastProgress = useRef(progress);
+  useEffect(() => {
+    if (progress === lastProgress.current) return;
+    lastProgress.current = progress;
+    void queryClient.invalidateQueries({ queryKey: ['queue.counts'] });
+    void queryClient.invalidateQueries({ queryKey: ['queue.list'] });
+  }, [progress, queryClient]);
   if (!jobs.data || jobs.data.length === 0) return <p className="muted">No imports yet.</p>;
   return (
     <ul className="jobs" aria-label="Imports">
