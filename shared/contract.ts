@@ -18,6 +18,10 @@ export const matchSchema = z.object({
   signal: z.string().nullable(),
   distance: z.number().int(),
   label: z.string().nullable(),
+  /** The bank's severity when matched (0–100). */
+  severity: z.number().int().nullable().optional(),
+  /** Which dihedral transform of the media matched (PDQ), when the matcher says. */
+  variant: z.string().nullable().optional(),
 });
 
 export const mediaSchema = z.object({
@@ -109,6 +113,8 @@ export const queueItemSchema = z.object({
   updatedAt: z.number().int(),
   media: mediaSchema,
   matches: z.array(matchSchema),
+  /** The active lease on the item, if any (see claims.*). */
+  claim: z.lazy(() => claimSchema).nullable().optional(),
 });
 
 export const queueCountsSchema = z.object({
@@ -155,12 +161,122 @@ export const ingestJobSchema = z.object({
   finishedAt: z.number().int().nullable(),
 });
 
+// ---- review queue: filters, claims, history, statistics, wellbeing (queue.*, claims.*, stats.*, wellbeing.*) ----
+
+export const queueSortSchema = z.enum(['priority', 'oldest', 'newest', 'distance']);
+export const queueFilterSchema = z.object({
+  status: queueStatusSchema.optional(),
+  bank: z.string().trim().min(1).max(100).optional(),
+  signalType: z.string().trim().min(1).max(20).optional(),
+  source: z.string().trim().min(1).max(40).optional(),
+  room: z.string().trim().min(1).max(300).optional(),
+  sender: z.string().trim().min(1).max(300).optional(),
+  minDistance: z.number().int().min(0).max(256).optional(),
+  maxDistance: z.number().int().min(0).max(256).optional(),
+  /** Only items that have waited at least / at most this long. */
+  minAgeMs: z.number().int().min(0).optional(),
+  maxAgeMs: z.number().int().min(0).optional(),
+  /** A hash (MD5, SHA-256, PDQ), an event id ($…), a user id (@…), a room id (!…), an mxc:// URI or media id, a queue item number, or a file name prefix. */
+  search: z.string().trim().max(300).optional(),
+  sort: queueSortSchema.default('priority'),
+});
+export const sessionIdSchema = z.string().min(8).max(100).regex(/^[A-Za-z0-9_-]+$/);
+export const claimSchema = z.object({
+  queueItemId: id,
+  reviewer: z.string(),
+  sessionId: z.string(),
+  claimedAt: z.number().int(),
+  expiresAt: z.number().int(),
+});
+export const historyEntrySchema = z.object({
+  relation: z.enum(['same_hash', 'same_sender']),
+  decisionId: id,
+  queueItemId: id,
+  verdict: verdictSchema,
+  reviewer: z.string(),
+  reason: z.string().nullable(),
+  note: z.string().nullable(),
+  decidedAt: z.number().int(),
+  undoneAt: z.number().int().nullable(),
+  fileName: z.string().nullable(),
+  sender: z.string().nullable(),
+});
+export const matchEvidenceSchema = z.object({
+  matchId: id,
+  bankSeverity: z.number().int().nullable(),
+  contentNote: z.string().nullable(),
+  contentMetadata: z.record(z.string(), z.unknown()),
+});
+export const wellbeingSettingsSchema = z
+  .object({
+    /** CSS blur radius of unrevealed media, in pixels. */
+    blurPx: z.number().int().min(4).max(80),
+    greyscale: z.boolean(),
+    /** Keeps all media blurred: reveal is refused. */
+    quietMode: z.boolean(),
+    /** toggle: r or a click reveals until the next r, click or item; hold: only while r is held down. */
+    revealMode: z.enum(['toggle', 'hold']),
+    breakEveryMinutes: z.number().int().min(5).max(480),
+    breakMinutes: z.number().int().min(1).max(120),
+    /** A gentle warning after this many reveals in a day (0: never). */
+    dailyRevealSoftLimit: z.number().int().min(0).max(100_000),
+  })
+  .strict();
+export const wellbeingStateSchema = z.object({
+  defaults: wellbeingSettingsSchema,
+  mine: wellbeingSettingsSchema.partial(),
+  effective: wellbeingSettingsSchema,
+  revealedToday: z.number().int(),
+  day: z.string(),
+});
+const verdictCounts = { confirm: z.number().int(), false_positive: z.number().int(), escalate: z.number().int(), skip: z.number().int() };
+export const statsOverviewSchema = z.object({
+  from: z.number().int(),
+  to: z.number().int(),
+  bucketMs: z.number().int(),
+  queueDepth: z.array(z.object({ at: z.number().int(), open: z.number().int(), escalated: z.number().int() })),
+  decisionsPerHour: z.array(z.object({ hour: z.number().int(), ...verdictCounts })),
+  timeToDecision: z.array(z.object({ bucket: z.string(), upToMs: z.number().int().nullable(), count: z.number().int() })),
+  timeToDecisionP50Ms: z.number().int().nullable(),
+  timeToDecisionP90Ms: z.number().int().nullable(),
+  totals: z.object(verdictCounts),
+});
+
 const bankName = z
   .string()
   .trim()
   .min(1)
   .max(100)
-  .regex(/^[A-Za-z0-9 _.:-]+$/, 'bank names use letters, digits, space, _ . : -');
+  .regex(/^[\p{L}\p{N} _.:()'&+-]+$/u, "bank names use letters, digits, spaces and _ . : ( ) ' & + -");
+
+export const matrixStatusSchema = z.object({
+  signedIn: z.boolean(),
+  homeserverUrl: z.string().nullable(),
+  adminApiBaseUrl: z.string().nullable(),
+  userId: z.string().nullable(),
+  isAdmin: z.boolean(),
+  managementRoom: z.string().nullable(),
+  sources: z.object({ live: z.boolean(), reports: z.boolean(), quarantine: z.boolean() }),
+  backfillHours: z.number().int(),
+  maxDownloadMb: z.number().int(),
+  lastError: z.string().nullable(),
+  notices: z.array(z.object({ at: z.number().int(), kind: z.string(), message: z.string() })),
+  encryptedRooms: z.array(z.object({ roomId: z.string(), name: z.string().nullable() })),
+  stats: z.object({
+    seen: z.number().int(),
+    ingested: z.number().int(),
+    queued: z.number().int(),
+    skippedEncrypted: z.number().int(),
+    failed: z.number().int(),
+    lastError: z.string().nullable(),
+  }),
+});
+
+const httpUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .refine((v) => /^https?:\/\/[^\s/]+/i.test(v), 'expected an http(s) URL');
 
 export const contract = {
   'app.info': {
@@ -214,9 +330,9 @@ export const contract = {
     output: queueCountsSchema,
   },
   'queue.list': {
-    input: z
-      .object({
-        status: queueStatusSchema.optional(),
+    // Paged, filtered and sorted (by default: bank severity, match strength, reports first, then age).
+    input: queueFilterSchema
+      .extend({
         limit: z.number().int().min(1).max(500).default(100),
         offset: z.number().int().min(0).default(0),
       })
@@ -225,7 +341,87 @@ export const contract = {
   },
   'queue.get': {
     input: z.object({ id }).strict(),
-    output: queueItemSchema.extend({ decisions: z.array(decisionSchema), actions: z.array(actionSchema) }),
+    output: queueItemSchema.extend({
+      decisions: z.array(decisionSchema),
+      actions: z.array(actionSchema),
+      /** Earlier decisions on the same hash or from the same sender (other items). */
+      history: z.array(historyEntrySchema).optional(),
+      evidence: z.array(matchEvidenceSchema).optional(),
+    }),
+  },
+  'queue.facets': {
+    // What the filter menus offer.
+    input: z.object({}).strict(),
+    output: z.object({
+      banks: z.array(z.object({ name: z.string(), severity: z.number().int().nullable() })),
+      signalTypes: z.array(z.string()),
+      sources: z.array(z.string()),
+      rooms: z.array(z.object({ roomId: z.string(), roomName: z.string().nullable(), count: z.number().int() })),
+    }),
+  },
+  'queue.decideMany': {
+    // Bulk decision: each item is decided (and claimed) on its own; one failing does not stop the rest.
+    input: z
+      .object({
+        ids: z.array(id).min(1).max(500),
+        verdict: verdictSchema,
+        reason: z.string().trim().max(200).optional(),
+        note: z.string().max(4000).optional(),
+        sessionId: sessionIdSchema,
+      })
+      .strict(),
+    output: z.object({
+      results: z.array(
+        z.object({ id, ok: z.boolean(), decisionId: z.number().int().nullable(), status: queueStatusSchema.nullable(), undoUntil: z.number().int().nullable(), error: z.string().nullable() }),
+      ),
+    }),
+  },
+  'queue.setBankSeverity': {
+    // Bank severity feeds the queue priority; open items matched by the bank are re-ranked.
+    input: z.object({ bankName: z.string().trim().min(1).max(100), severity: z.number().int().min(0).max(100) }).strict(),
+    output: z.object({ bankName: z.string(), severity: z.number().int(), reranked: z.number().int() }),
+  },
+  'claims.acquire': {
+    // Opening an item leases it to this reviewer and window; a lease held by anyone else is not taken.
+    input: z.object({ queueItemId: id, sessionId: sessionIdSchema }).strict(),
+    output: z.object({ acquired: z.boolean(), claim: claimSchema.nullable() }),
+  },
+  'claims.release': {
+    input: z.object({ sessionId: sessionIdSchema, queueItemId: id.optional() }).strict(),
+    output: z.object({ released: z.number().int() }),
+  },
+  'claims.list': {
+    input: z.object({}).strict(),
+    output: z.array(claimSchema),
+  },
+  'stats.overview': {
+    input: z.object({ days: z.number().int().min(1).max(90).default(7) }).strict(),
+    output: statsOverviewSchema,
+  },
+  'wellbeing.get': {
+    input: z.object({}).strict(),
+    output: wellbeingStateSchema,
+  },
+  'wellbeing.setDefaults': {
+    // For the whole install.
+    input: wellbeingSettingsSchema,
+    output: wellbeingStateSchema,
+  },
+  'wellbeing.setMine': {
+    // This reviewer's overrides; a null field goes back to the install default.
+    input: z
+      .object({
+        blurPx: wellbeingSettingsSchema.shape.blurPx.nullable(),
+        greyscale: z.boolean().nullable(),
+        quietMode: z.boolean().nullable(),
+        revealMode: wellbeingSettingsSchema.shape.revealMode.nullable(),
+        breakEveryMinutes: wellbeingSettingsSchema.shape.breakEveryMinutes.nullable(),
+        breakMinutes: wellbeingSettingsSchema.shape.breakMinutes.nullable(),
+        dailyRevealSoftLimit: wellbeingSettingsSchema.shape.dailyRevealSoftLimit.nullable(),
+      })
+      .partial()
+      .strict(),
+    output: wellbeingStateSchema,
   },
   'queue.decide': {
     input: z
@@ -234,6 +430,8 @@ export const contract = {
         verdict: verdictSchema,
         reason: z.string().trim().max(200).optional(),
         note: z.string().max(4000).optional(),
+        /** The deciding window (see claims.*): a lease held by another reviewer or window refuses the decision. */
+        sessionId: sessionIdSchema.optional(),
       })
       .strict(),
     output: z.object({
@@ -309,6 +507,43 @@ export const contract = {
       rejected: z.array(z.object({ line: z.number().int(), message: z.string() })),
     }),
   },
+  'matrix.status': {
+    input: z.object({}).strict(),
+    output: matrixStatusSchema,
+  },
+  'matrix.signIn': {
+    input: z
+      .object({
+        homeserverUrl: httpUrl,
+        adminApiBaseUrl: httpUrl.nullable().optional(),
+        accessToken: z.string().min(1).max(4096).optional(),
+        user: z.string().min(1).max(255).optional(),
+        password: z.string().min(1).max(1024).optional(),
+        managementRoom: z.string().trim().min(2).max(255).regex(/^[!#]/, 'a room id (!…) or alias (#…)').nullable().optional(),
+      })
+      .strict()
+      .refine((v) => Boolean(v.accessToken) !== Boolean(v.user && v.password), 'give either an access token or a user name and password'),
+    output: matrixStatusSchema,
+  },
+  'matrix.signOut': {
+    input: z.object({}).strict(),
+    output: matrixStatusSchema,
+  },
+  'matrix.updateOptions': {
+    input: z
+      .object({
+        managementRoom: z.string().trim().min(2).max(255).regex(/^[!#]/, 'a room id (!…) or alias (#…)').nullable().optional(),
+        sources: z.object({ live: z.boolean(), reports: z.boolean(), quarantine: z.boolean() }).strict().optional(),
+        backfillHours: z.number().int().min(0).max(720).optional(),
+        maxDownloadMb: z.number().int().min(1).max(1024).optional(),
+      })
+      .strict(),
+    output: matrixStatusSchema,
+  },
+  'matrix.pollNow': {
+    input: z.object({}).strict(),
+    output: z.object({ reports: z.number().int(), reportMedia: z.number().int(), quarantineChanges: z.number().int().nullable() }),
+  },
   'audit.list': {
     input: z
       .object({ limit: z.number().int().min(1).max(500).default(100), beforeSeq: z.number().int().positive().optional() })
@@ -351,3 +586,12 @@ export type IngestJob = z.output<typeof ingestJobSchema>;
 export type OutboxAction = z.output<typeof actionSchema>;
 export type FeedbackReport = z.output<typeof feedbackReportSchema>;
 export type ActionPlans = z.output<typeof actionPlanInputSchema>;
+export type MatrixStatus = z.output<typeof matrixStatusSchema>;
+export type QueueFilter = z.input<typeof queueFilterSchema>;
+export type QueueSort = z.output<typeof queueSortSchema>;
+export type Claim = z.output<typeof claimSchema>;
+export type HistoryEntry = z.output<typeof historyEntrySchema>;
+export type MatchEvidence = z.output<typeof matchEvidenceSchema>;
+export type WellbeingSettings = z.output<typeof wellbeingSettingsSchema>;
+export type WellbeingState = z.output<typeof wellbeingStateSchema>;
+export type StatsOverview = z.output<typeof statsOverviewSchema>;

@@ -13,10 +13,12 @@ import type { SecretStore } from './secrets/secret-store';
 import { createDispatcher, type Dispatch } from './api/dispatcher';
 import { SettingsRepository } from './settings/settings-repository';
 import { DecisionService } from './decisions/decision-service';
-import { OutboxDispatcher } from './decisions/outbox-dispatcher';
+import { OutboxDispatcher, type DispatcherOptions } from './decisions/outbox-dispatcher';
 import { localExecutors } from './decisions/local-executors';
 import { actionPlanSchema } from './decisions/action-plans';
 import type { ExecutorRegistry } from './decisions/action-types';
+import { MatrixAccount } from './matrix-link/matrix-account';
+import { matrixExecutors } from './matrix-link/matrix-executors';
 import { createHandlers } from './api/handlers';
 
 export interface ServicesOptions {
@@ -39,6 +41,10 @@ export interface ServicesOptions {
   /** Executors for remote actions (Matrix, HMA), added to the local ones. */
   executors?: ExecutorRegistry;
   now?: () => number;
+  /** Backoff and lease settings of the outbox dispatcher. */
+  outbox?: Omit<DispatcherOptions, 'now'>;
+  /** Sign the stored Matrix account back in at start-up (off in tests). */
+  resumeMatrix?: boolean;
 }
 
 export interface Services {
@@ -59,6 +65,7 @@ export interface Services {
   readonly settings: SettingsRepository;
   readonly decisions: DecisionService;
   readonly outbox: OutboxDispatcher;
+  readonly matrix: MatrixAccount;
   readonly pickFolder?: () => Promise<string | null>;
   dispatch: Dispatch;
   isFirstRun(): boolean;
@@ -79,12 +86,29 @@ export function createServices(options: ServicesOptions): Services {
   const queue = new QueueService(db, now);
   const settings = new SettingsRepository(db);
   const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now);
-  const outbox = new OutboxDispatcher(db, audit, { ...localExecutors(banks), ...(options.executors ?? {}) }, { now });
+  let matrix: MatrixAccount | null = null;
+  const outbox = new OutboxDispatcher(
+    db,
+    audit,
+    { ...localExecutors(banks), ...matrixExecutors(() => matrix?.actions() ?? null), ...(options.executors ?? {}) },
+    { ...options.outbox, now },
+  );
   const vault = new MediaVault(join(options.dataDir, 'vault'), db, options.secrets, now);
   const workers = options.workers ?? 2;
   const pool = new HashingPool({ workers });
   const reviewer = options.reviewer ?? safeUserName();
   const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher)], actor: () => reviewer, workers, now });
+  matrix = new MatrixAccount({
+    settings,
+    secrets: options.secrets,
+    audit,
+    banks,
+    pool,
+    matrixIngest: { db, pool, ingest, vault },
+    actor: () => reviewer,
+    now,
+  });
+  if (options.resumeMatrix ?? true) void matrix.resume();
   const retention = options.mediaRetentionMs ?? DEFAULT_RETENTION_MS;
   vault.purgeOlderThan(retention);
   const purgeTimer = setInterval(() => vault.purgeOlderThan(retention), PURGE_INTERVAL_MS);
@@ -109,6 +133,7 @@ export function createServices(options: ServicesOptions): Services {
     settings,
     decisions,
     outbox,
+    matrix,
     pickFolder: options.pickFolder,
     dispatch: async () => ({ ok: false, error: { code: 'internal', message: 'not ready' } }),
     isFirstRun: () => {
@@ -118,6 +143,7 @@ export function createServices(options: ServicesOptions): Services {
     close: async () => {
       clearInterval(purgeTimer);
       await outbox.stop();
+      await matrix?.stop();
       await pool.close();
       db.close();
     },

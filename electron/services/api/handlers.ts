@@ -9,6 +9,7 @@ import { renderPreview } from '../media/preview';
 import { actionPlanSchema } from '../decisions/action-plans';
 import { listActions } from '../decisions/action-list';
 import { feedbackCsv, feedbackReport } from '../decisions/feedback';
+import { createQueueHandlers, type QueueCallName } from './queue-handlers';
 
 export const DEMO_BANK_NAME = 'Demo bank (harmless samples)';
 const PREVIEW_MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -38,7 +39,7 @@ async function mediaBytes(services: Services, mediaId: number): Promise<Buffer |
 
 export function createHandlers(services: Services): ContractHandlers {
   const reviewer = () => services.reviewer;
-  return {
+  const core = {
     'app.info': () => ({
       version: services.version,
       dataDir: services.dataDir,
@@ -79,9 +80,7 @@ export function createHandlers(services: Services): ContractHandlers {
 
     'ingest.jobs': () => services.ingest.jobs.list(),
 
-    'queue.counts': () => services.queue.counts(),
-    'queue.list': (input) => services.queue.list(input),
-    'queue.get': ({ id }) => services.queue.get(id),
+    // queue.counts, queue.list, queue.get and the other review-queue calls: ./queue-handlers.ts
     'queue.decide': (input) => {
       const result = services.decisions.decide({ ...input, reviewer: reviewer() });
       const undoWindow = services.settings.get('actionPlans', actionPlanSchema).undoWindowMs;
@@ -136,6 +135,11 @@ export function createHandlers(services: Services): ContractHandlers {
       return result;
     },
 
+    'matrix.status': () => services.matrix.status(),
+    'matrix.signIn': (input) => services.matrix.signIn(input),
+    'matrix.signOut': () => services.matrix.signOut(),
+    'matrix.updateOptions': (input) => services.matrix.updateOptions(input),
+    'matrix.pollNow': () => services.matrix.pollNow(),
     'audit.list': ({ limit, beforeSeq }) =>
       services.audit.list(limit, beforeSeq).map((row) => ({
         seq: row.seq,
@@ -147,5 +151,6 @@ export function createHandlers(services: Services): ContractHandlers {
         hash: row.hash,
       })),
     'audit.verify': () => services.audit.verify(),
-  };
+  } satisfies Omit<ContractHandlers, Exclude<QueueCallName, 'queue.decide' | 'media.preview'>>;
+  return { ...core, ...createQueueHandlers(services, core) };
 }

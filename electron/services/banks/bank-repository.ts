@@ -139,4 +139,13 @@ export class BankRepository {
     if (changed > 0) this.version++;
     return changed > 0;
   }
+
+  /** Removes the bank's content whose metadata has this key and value (e.g. the mxc URI of unquarantined media). */
+  removeContentByMetadata(bankId: number, key: string, value: string): number {
+    const removed = this.db
+      .prepare('DELETE FROM bank_content WHERE bank_id = ? AND json_extract(metadata_json, ?) = ?')
+      .run(bankId, `$.${key}`, value).changes;
+    if (removed > 0) this.version++;
+    return removed;
+  }
 }
