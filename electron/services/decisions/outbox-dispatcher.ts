@@ -12,6 +12,8 @@ export interface DispatcherOptions {
   maxAttempts?: number;
   random?: () => number;
   actor?: string;
+  /** Observer called after an executor returned and before its outcome is recorded (metrics; crash tests). */
+  onExecuted?: (actionId: number, kind: ActionKind) => void;
 }
 
 interface ClaimedAction {
@@ -39,6 +41,7 @@ export class OutboxDispatcher {
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly actor: string;
+  private readonly onExecuted?: (actionId: number, kind: ActionKind) => void;
 
   constructor(
     private readonly db: Db,
@@ -53,6 +56,7 @@ export class OutboxDispatcher {
     this.maxAttempts = options.maxAttempts ?? 20;
     this.random = options.random ?? Math.random;
     this.actor = options.actor ?? 'matchdesk';
+    this.onExecuted = options.onExecuted;
   }
 
   private claim(): ClaimedAction | null {
@@ -88,6 +92,7 @@ export class OutboxDispatcher {
         result = { status: 'retryable', error: error instanceof Error ? error.message : String(error) };
       }
     }
+    this.onExecuted?.(action.id, action.kind);
     this.record(action, attemptId, result);
     return true;
   }
