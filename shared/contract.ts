@@ -156,6 +156,7 @@ export const ingestJobSchema = z.object({
   hashed: z.number().int(),
   matched: z.number().int(),
   failed: z.number().int(),
+  lookupFailed: z.number().int(),
   errors: z.array(z.object({ file: z.string(), code: z.string(), message: z.string() })),
   startedAt: z.number().int(),
   finishedAt: z.number().int().nullable(),
@@ -277,6 +278,18 @@ const httpUrl = z
   .trim()
   .max(2048)
   .refine((v) => /^https?:\/\/[^\s/]+/i.test(v), 'expected an http(s) URL');
+
+export const hmaSettingsSchema = z.object({
+  enabled: z.boolean(),
+  baseUrl: z.string().nullable(),
+  hasherUrl: z.string().nullable(),
+  matcherUrl: z.string().nullable(),
+  curatorUrl: z.string().nullable(),
+  requestsPerMinute: z.number().int(),
+  timeoutMs: z.number().int(),
+  bankSeverity: z.record(z.string(), z.number().int()),
+  keys: z.object({ all: z.boolean(), hasher: z.boolean(), matcher: z.boolean(), curator: z.boolean() }),
+});
 
 export const contract = {
   'app.info': {
@@ -543,6 +556,49 @@ export const contract = {
   'matrix.pollNow': {
     input: z.object({}).strict(),
     output: z.object({ reports: z.number().int(), reportMedia: z.number().int(), quarantineChanges: z.number().int().nullable() }),
+  },
+  'hma.getSettings': {
+    input: z.object({}).strict(),
+    output: hmaSettingsSchema,
+  },
+  'hma.saveSettings': {
+    input: z
+      .object({
+        enabled: z.boolean(),
+        baseUrl: httpUrl.nullable(),
+        hasherUrl: httpUrl.nullable().optional(),
+        matcherUrl: httpUrl.nullable().optional(),
+        curatorUrl: httpUrl.nullable().optional(),
+        requestsPerMinute: z.number().int().min(0).max(100_000).optional(),
+        timeoutMs: z.number().int().min(500).max(120_000).optional(),
+        bankSeverity: z.record(z.string().max(100), z.number().int().min(0).max(100)).optional(),
+        /** A new key for every role; null removes it; absent keeps the stored one. Stored in the secret store only. */
+        apiKey: z.string().min(1).max(4096).nullable().optional(),
+        roleKeys: z
+          .object({
+            hasher: z.string().min(1).max(4096).nullable().optional(),
+            matcher: z.string().min(1).max(4096).nullable().optional(),
+            curator: z.string().min(1).max(4096).nullable().optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    output: hmaSettingsSchema,
+  },
+  'hma.testConnection': {
+    input: z.object({}).strict(),
+    output: z.object({
+      configured: z.boolean(),
+      roles: z.array(z.object({ role: z.string(), baseUrl: z.string(), ok: z.boolean(), message: z.string() })),
+      indexStatus: z.record(z.string(), z.object({ present: z.boolean(), size: z.number().int(), builtTo: z.number().int() })),
+      banks: z.array(z.object({ name: z.string(), enabled: z.boolean() })),
+      error: z.string().nullable(),
+    }),
+  },
+  'ingest.lookupStatus': {
+    input: z.object({}).strict(),
+    output: z.object({ count: z.number().int(), lastError: z.string().nullable() }),
   },
   'audit.list': {
     input: z

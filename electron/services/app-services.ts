@@ -19,6 +19,10 @@ import { actionPlanSchema } from './decisions/action-plans';
 import type { ExecutorRegistry } from './decisions/action-types';
 import { MatrixAccount } from './matrix-link/matrix-account';
 import { matrixExecutors } from './matrix-link/matrix-executors';
+import { HmaConnection } from './hma-link/hma-connection';
+import { hmaExecutors } from './hma-link/hma-executors';
+import { hmaMediaMatcher } from './hma-link/hma-matcher';
+import type { HmaClientOptions } from './hma';
 import { createHandlers } from './api/handlers';
 
 export interface ServicesOptions {
@@ -43,6 +47,8 @@ export interface ServicesOptions {
   now?: () => number;
   /** Backoff and lease settings of the outbox dispatcher. */
   outbox?: Omit<DispatcherOptions, 'now'>;
+  /** Extra HMA client options (timeouts, retry policy); URLs and keys come from settings and the secret store. */
+  hmaClient?: Partial<HmaClientOptions>;
   /** Sign the stored Matrix account back in at start-up (off in tests). */
   resumeMatrix?: boolean;
 }
@@ -66,6 +72,7 @@ export interface Services {
   readonly decisions: DecisionService;
   readonly outbox: OutboxDispatcher;
   readonly matrix: MatrixAccount;
+  readonly hma: HmaConnection;
   readonly pickFolder?: () => Promise<string | null>;
   dispatch: Dispatch;
   isFirstRun(): boolean;
@@ -74,6 +81,7 @@ export interface Services {
 
 const DEFAULT_RETENTION_MS = 30 * 24 * 3600 * 1000;
 const PURGE_INTERVAL_MS = 3600 * 1000;
+const LOOKUP_RETRY_TICK_MS = 5_000;
 
 /** Builds every domain service over one data directory. Imports nothing from electron: runs under plain Node. */
 export function createServices(options: ServicesOptions): Services {
@@ -87,17 +95,23 @@ export function createServices(options: ServicesOptions): Services {
   const settings = new SettingsRepository(db);
   const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now);
   let matrix: MatrixAccount | null = null;
+  const hma = new HmaConnection(settings, options.secrets, options.hmaClient);
   const outbox = new OutboxDispatcher(
     db,
     audit,
-    { ...localExecutors(banks), ...matrixExecutors(() => matrix?.actions() ?? null), ...(options.executors ?? {}) },
+    {
+      ...localExecutors(banks),
+      ...matrixExecutors(() => matrix?.actions() ?? null),
+      ...hmaExecutors(() => hma.client(), { timeoutMs: () => hma.config().timeoutMs, now }),
+      ...(options.executors ?? {}),
+    },
     { ...options.outbox, now },
   );
   const vault = new MediaVault(join(options.dataDir, 'vault'), db, options.secrets, now);
   const workers = options.workers ?? 2;
   const pool = new HashingPool({ workers });
   const reviewer = options.reviewer ?? safeUserName();
-  const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher)], actor: () => reviewer, workers, now });
+  const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)], actor: () => reviewer, workers, now });
   matrix = new MatrixAccount({
     settings,
     secrets: options.secrets,
@@ -113,6 +127,8 @@ export function createServices(options: ServicesOptions): Services {
   vault.purgeOlderThan(retention);
   const purgeTimer = setInterval(() => vault.purgeOlderThan(retention), PURGE_INTERVAL_MS);
   purgeTimer.unref();
+  const lookupTimer = setInterval(() => void ingest.retryPendingLookups().catch(() => undefined), LOOKUP_RETRY_TICK_MS);
+  lookupTimer.unref();
   if (options.startDispatcher ?? true) outbox.start();
 
   const services: Services = {
@@ -134,6 +150,7 @@ export function createServices(options: ServicesOptions): Services {
     decisions,
     outbox,
     matrix,
+    hma,
     pickFolder: options.pickFolder,
     dispatch: async () => ({ ok: false, error: { code: 'internal', message: 'not ready' } }),
     isFirstRun: () => {
@@ -142,6 +159,7 @@ export function createServices(options: ServicesOptions): Services {
     },
     close: async () => {
       clearInterval(purgeTimer);
+      clearInterval(lookupTimer);
       await outbox.stop();
       await matrix?.stop();
       await pool.close();

@@ -9,6 +9,7 @@ import { renderPreview } from '../media/preview';
 import { actionPlanSchema } from '../decisions/action-plans';
 import { listActions } from '../decisions/action-list';
 import { feedbackCsv, feedbackReport } from '../decisions/feedback';
+import { hmaHandlers } from '../hma-link/hma-handlers';
 import { createQueueHandlers, type QueueCallName } from './queue-handlers';
 
 export const DEMO_BANK_NAME = 'Demo bank (harmless samples)';
@@ -135,6 +136,7 @@ export function createHandlers(services: Services): ContractHandlers {
       return result;
     },
 
+    ...hmaHandlers(services),
     'matrix.status': () => services.matrix.status(),
     'matrix.signIn': (input) => services.matrix.signIn(input),
     'matrix.signOut': () => services.matrix.signOut(),

@@ -35,6 +35,8 @@ export interface ActionContext {
   /** Stable across retries and restarts: executors use it to make remote calls idempotent (txn ids, check-before-add). */
   idempotencyKey: string;
   attempt: number;
+  /** When the latest earlier attempt started (ms), or null on the first attempt: it may have reached the remote side. */
+  previousAttemptAt: number | null;
 }
 
 export type ActionExecutor<K extends ActionKind = ActionKind> = (params: ParamsOf<K>, ctx: ActionContext) => Promise<ActionResult>;

@@ -80,6 +80,7 @@ export class OutboxDispatcher {
     const action = this.claim();
     if (!action) return false;
     const started = this.now();
+    const previous = this.db.prepare('SELECT MAX(started_at) AS at FROM action_attempts WHERE action_id = ?').get(action.id) as { at: number | null };
     const attemptId = Number(this.db.prepare('INSERT INTO action_attempts (action_id, started_at) VALUES (?, ?)').run(action.id, started).lastInsertRowid);
     const executor = this.executors[action.kind] as ((p: unknown, c: unknown) => Promise<ActionResult>) | undefined;
     let result: ActionResult;
@@ -87,7 +88,7 @@ export class OutboxDispatcher {
       result = { status: 'retryable', error: `Not configured: nothing can carry out ${action.kind} yet (connect ${action.kind.split('.')[0]} in Settings)`, retryAfterMs: this.maxBackoffMs };
     } else {
       try {
-        result = await executor(JSON.parse(action.params_json), { actionId: action.id, idempotencyKey: action.idempotency_key, attempt: action.attempts });
+        result = await executor(JSON.parse(action.params_json), { actionId: action.id, idempotencyKey: action.idempotency_key, attempt: action.attempts, previousAttemptAt: previous.at });
       } catch (error) {
         result = { status: 'retryable', error: error instanceof Error ? error.message : String(error) };
       }

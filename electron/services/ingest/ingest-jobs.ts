@@ -21,6 +21,7 @@ export class IngestJobs {
       hashed: 0,
       matched: 0,
       failed: 0,
+      lookupFailed: 0,
       errors: [],
       startedAt: this.now(),
       finishedAt: null,
@@ -32,6 +33,11 @@ export class IngestJobs {
 
   fail(job: IngestJob, file: string, code: string, message: string): void {
     job.failed++;
+    if (job.errors.length < MAX_ERRORS_KEPT) job.errors.push({ file, code, message });
+  }
+
+  /** A problem that did not stop the file (e.g. a matcher to be asked again later). */
+  note(job: IngestJob, file: string, code: string, message: string): void {
     if (job.errors.length < MAX_ERRORS_KEPT) job.errors.push({ file, code, message });
   }
 

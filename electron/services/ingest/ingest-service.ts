@@ -17,7 +17,25 @@ export interface MatcherResult {
 
 export interface MediaMatcher {
   readonly name: string;
-  match(hashes: MediaHashes): Promise<MatcherResult>;
+  match(signals: MediaSignals): Promise<MatcherResult>;
+}
+
+/** What matchers look at: the stored hashes, so a failed lookup can be retried without the bytes. */
+export interface MediaSignals {
+  md5: string;
+  sha256: string;
+  pdq: string | null;
+}
+
+const LOOKUP_RETRY_BASE_MS = 15_000;
+const LOOKUP_RETRY_MAX_MS = 30 * 60_000;
+
+export function lookupBackoffMs(attempt: number): number {
+  return Math.min(LOOKUP_RETRY_MAX_MS, LOOKUP_RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export interface IngestSource {
@@ -50,14 +68,23 @@ export class IngestService {
     this.jobs = new IngestJobs(deps.now);
   }
 
-  /** Runs every matcher, merges their matches and stores the item; queues it when something matched. */
-  async ingestHashed(hashes: MediaHashes, source: IngestSource): Promise<{ mediaId: number; queued: boolean }> {
-    const results = await Promise.all(this.deps.matchers.map((m) => m.match(hashes)));
+  /**
+   * Runs every matcher, merges their matches and stores the item; queues it when something matched. A matcher that
+   * fails (HMA down, slow, answering garbage) does not stop the item: it is stored, marked "lookup failed — will
+   * retry", and retryPendingLookups() asks that matcher again later. Nothing is dropped.
+   */
+  async ingestHashed(hashes: MediaHashes, source: IngestSource): Promise<{ mediaId: number; queued: boolean; lookupFailed: string[] }> {
+    const signals: MediaSignals = { md5: hashes.md5, sha256: hashes.sha256, pdq: hashes.pdq };
+    const settled = await Promise.allSettled(this.deps.matchers.map((m) => m.match(signals)));
+    const results: MatcherResult[] = [];
+    const failed: { matcher: string; error: string }[] = [];
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') results.push(r.value);
+      else failed.push({ matcher: this.deps.matchers[i]!.name, error: errorText(r.reason) });
+    });
     const allowListed = results.some((r) => r.allowListed);
-    const { db, media, queue } = this.deps;
-    // A pair (this content, that bank entry) a reviewer already called a false positive does not come back.
-    const suppressed = db.prepare('SELECT 1 FROM suppressions WHERE media_sha256 = ? AND matcher = ? AND bank_name = ? AND content_ref = ?');
-    const matches = allowListed ? [] : results.flatMap((r) => r.matches).filter((m) => !suppressed.get(hashes.sha256, m.matcher, m.bankName, m.contentRef));
+    const { db, media } = this.deps;
+    const now = this.now();
     return db.transaction(() => {
       const { id } = media.upsert({
         source: source.source,
@@ -77,10 +104,72 @@ export class IngestService {
         context: { ...(source.context ?? {}), ...(allowListed ? { allowListed: true } : {}) },
         vaultRef: source.vaultRef ?? null,
       });
-      if (matches.length === 0) return { mediaId: id, queued: false };
-      queue.enqueue(id, matches);
-      return { mediaId: id, queued: true };
+      if (allowListed) return { mediaId: id, queued: false, lookupFailed: [] };
+      const pending = db.prepare(
+        `INSERT INTO pending_lookups (media_id, matcher, attempts, next_at, last_error, created_at) VALUES (?, ?, 1, ?, ?, ?)
+         ON CONFLICT (media_id, matcher) DO UPDATE SET last_error = excluded.last_error`,
+      );
+      for (const f of failed) pending.run(id, f.matcher, now + lookupBackoffMs(1), f.error, now);
+      const queued = this.recordMatches(id, hashes.sha256, results.flatMap((r) => r.matches));
+      return { mediaId: id, queued, lookupFailed: failed.map((f) => f.matcher) };
     })();
+  }
+
+  /** Stores matches (minus pairs a reviewer already called false positives) and queues the item if any remain. */
+  private recordMatches(mediaId: number, sha256: string, matches: NewMatch[]): boolean {
+    const suppressed = this.deps.db.prepare('SELECT 1 FROM suppressions WHERE media_sha256 = ? AND matcher = ? AND bank_name = ? AND content_ref = ?');
+    const kept = matches.filter((m) => !suppressed.get(sha256, m.matcher, m.bankName, m.contentRef));
+    if (kept.length === 0) return false;
+    this.deps.queue.enqueue(mediaId, kept);
+    return true;
+  }
+
+  /** Asks failed matchers again for the items whose retry is due. */
+  async retryPendingLookups(limit = 100): Promise<{ retried: number; recovered: number; queued: number }> {
+    const { db } = this.deps;
+    const due = db
+      .prepare(
+        `SELECT p.media_id, p.matcher, p.attempts, m.md5, m.sha256, m.pdq FROM pending_lookups p JOIN media_items m ON m.id = p.media_id
+          WHERE p.next_at <= ? ORDER BY p.next_at LIMIT ?`,
+      )
+      .all(this.now(), limit) as { media_id: number; matcher: string; attempts: number; md5: string; sha256: string; pdq: string | null }[];
+    let recovered = 0;
+    let queued = 0;
+    for (const row of due) {
+      const matcher = this.deps.matchers.find((m) => m.name === row.matcher);
+      if (!matcher) {
+        db.prepare('DELETE FROM pending_lookups WHERE media_id = ? AND matcher = ?').run(row.media_id, row.matcher);
+        continue;
+      }
+      try {
+        const result = await matcher.match({ md5: row.md5, sha256: row.sha256, pdq: row.pdq });
+        db.transaction(() => {
+          db.prepare('DELETE FROM pending_lookups WHERE media_id = ? AND matcher = ?').run(row.media_id, row.matcher);
+          if (!result.allowListed && this.recordMatches(row.media_id, row.sha256, result.matches)) queued++;
+        })();
+        recovered++;
+      } catch (error) {
+        db.prepare('UPDATE pending_lookups SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE media_id = ? AND matcher = ?').run(
+          this.now() + lookupBackoffMs(row.attempts + 1),
+          errorText(error),
+          row.media_id,
+          row.matcher,
+        );
+      }
+    }
+    return { retried: due.length, recovered, queued };
+  }
+
+  pendingLookups(): { count: number; lastError: string | null } {
+    const row = this.deps.db.prepare('SELECT COUNT(*) AS n, (SELECT last_error FROM pending_lookups ORDER BY next_at DESC LIMIT 1) AS e FROM pending_lookups').get() as {
+      n: number;
+      e: string | null;
+    };
+    return { count: row.n, lastError: row.e };
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
   }
 
   importFolder(path: string, kind: IngestJob['kind'] = 'folder', source = 'local_file'): IngestJob {
@@ -136,8 +225,12 @@ export class IngestService {
 
   private async record(job: IngestJob, hashes: MediaHashes, source: IngestSource): Promise<void> {
     job.hashed++;
-    const { queued } = await this.ingestHashed(hashes, source);
+    const { queued, lookupFailed } = await this.ingestHashed(hashes, source);
     if (queued) job.matched++;
+    if (lookupFailed.length > 0) {
+      job.lookupFailed++;
+      this.jobs.note(job, source.fileName ?? source.sourceRef, 'lookup_failed', `${lookupFailed.join(', ')} lookup failed — will retry`);
+    }
   }
 
   private fail(job: IngestJob, file: string, error: unknown): void {

@@ -193,4 +193,79 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'review queue: filter columns, ageing rank, claims, reviewer preferences, reveal counts',
+    sql: `
+      ALTER TABLE queue_items ADD COLUMN source TEXT NOT NULL DEFAULT '';
+      ALTER TABLE queue_items ADD COLUMN room_id TEXT;
+      ALTER TABLE queue_items ADD COLUMN sender TEXT;
+      ALTER TABLE queue_items ADD COLUMN event_id TEXT;
+      ALTER TABLE queue_items ADD COLUMN mxc TEXT;
+      ALTER TABLE queue_items ADD COLUMN rank INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE matches ADD COLUMN severity INTEGER;
+      ALTER TABLE matches ADD COLUMN variant TEXT;
+
+      UPDATE matches SET severity = COALESCE((SELECT b.severity FROM banks b WHERE b.name = matches.bank_name), 50);
+      UPDATE queue_items SET
+        source = (SELECT m.source FROM media_items m WHERE m.id = queue_items.media_id),
+        room_id = (SELECT json_extract(m.context_json, '$.matrix.roomId') FROM media_items m WHERE m.id = queue_items.media_id),
+        sender = (SELECT json_extract(m.context_json, '$.matrix.sender') FROM media_items m WHERE m.id = queue_items.media_id),
+        event_id = (SELECT json_extract(m.context_json, '$.matrix.eventId') FROM media_items m WHERE m.id = queue_items.media_id),
+        mxc = (SELECT json_extract(m.context_json, '$.matrix.server') || '/' || json_extract(m.context_json, '$.matrix.mediaId')
+                 FROM media_items m WHERE m.id = queue_items.media_id);
+      UPDATE queue_items SET priority = priority + CASE WHEN source = 'matrix_report' THEN 200000 ELSE 0 END;
+      UPDATE queue_items SET rank = priority - created_at / 60000;
+
+      CREATE INDEX queue_items_status_rank ON queue_items (status, rank DESC, id);
+      CREATE INDEX queue_items_rank ON queue_items (rank DESC, id);
+      CREATE INDEX queue_items_source ON queue_items (source, status);
+      CREATE INDEX queue_items_sender ON queue_items (sender, status);
+      CREATE INDEX queue_items_room ON queue_items (room_id, status);
+      CREATE INDEX queue_items_event ON queue_items (event_id);
+      CREATE INDEX queue_items_mxc ON queue_items (mxc);
+      CREATE INDEX queue_items_created ON queue_items (created_at);
+      CREATE INDEX matches_bank ON matches (bank_name, media_id);
+      CREATE INDEX matches_signal_type ON matches (signal_type, media_id);
+      CREATE INDEX decisions_decided ON decisions (decided_at);
+
+      CREATE TABLE claims (
+        queue_item_id INTEGER PRIMARY KEY REFERENCES queue_items (id) ON DELETE CASCADE,
+        reviewer TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        claimed_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX claims_session ON claims (session_id);
+
+      CREATE TABLE reviewer_preferences (
+        reviewer TEXT PRIMARY KEY,
+        prefs_json TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE reveal_counts (
+        reviewer TEXT NOT NULL,
+        day TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (reviewer, day)
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'lookups that failed (HMA down or slow) and are retried',
+    sql: `
+      CREATE TABLE pending_lookups (
+        media_id INTEGER NOT NULL REFERENCES media_items (id) ON DELETE CASCADE,
+        matcher TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        next_at INTEGER NOT NULL,
+        last_error TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (media_id, matcher)
+      );
+      CREATE INDEX pending_lookups_due ON pending_lookups (next_at);
+    `,
+  },
 ];

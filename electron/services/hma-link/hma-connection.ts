@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { HmaClient, type HmaClientOptions } from '../hma';
+import type { SettingsRepository } from '../settings/settings-repository';
+import type { SecretStore } from '../secrets/secret-store';
+
+export const HMA_KEY_SECRETS = { all: 'hma.key', hasher: 'hma.key.hasher', matcher: 'hma.key.matcher', curator: 'hma.key.curator' } as const;
+
+export const hmaSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    baseUrl: z.string().nullable().default(null),
+    hasherUrl: z.string().nullable().default(null),
+    matcherUrl: z.string().nullable().default(null),
+    curatorUrl: z.string().nullable().default(null),
+    requestsPerMinute: z.number().int().min(0).max(100_000).default(600),
+    timeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    /** Severity used for the queue's priority per HMA bank (local banks carry their own). */
+    bankSeverity: z.record(z.string(), z.number().int().min(0).max(100)).default({}),
+  })
+  .prefault({});
+
+export type HmaSettings = z.output<typeof hmaSettingsSchema>;
+
+/** Builds the HMA client from settings (URLs) and the secret store (keys); rebuilt when either changes. */
+export class HmaConnection {
+  private cached: { key: string; client: HmaClient } | null = null;
+
+  constructor(
+    private readonly settings: SettingsRepository,
+    private readonly secrets: SecretStore,
+    private readonly extra: Partial<HmaClientOptions> = {},
+  ) {}
+
+  config(): HmaSettings {
+    return this.settings.get('hma', hmaSettingsSchema);
+  }
+
+  /** The client, or null when HMA is not configured or switched off. */
+  client(): HmaClient | null {
+    const c = this.config();
+    if (!c.enabled || !(c.baseUrl || (c.hasherUrl && c.matcherUrl && c.curatorUrl))) return null;
+    const keys = Object.fromEntries(Object.entries(HMA_KEY_SECRETS).map(([role, name]) => [role, this.secrets.get(name)]));
+    const cacheKey = JSON.stringify([c, keys]);
+    if (this.cached?.key === cacheKey) return this.cached.client;
+    const role = (url: string | null, key: string | null | undefined) => (url ? { baseUrl: url, ...(key ? { apiKey: key } : {}) } : undefined);
+    const options: HmaClientOptions = {
+      ...(c.baseUrl ? { baseUrl: c.baseUrl } : {}),
+      apiKey: keys.all ?? null,
+      timeoutMs: c.timeoutMs,
+      requestsPerMinute: c.requestsPerMinute,
+      ...this.extra,
+    };
+    const hasher = role(c.hasherUrl, keys.hasher ?? keys.all);
+    const matcher = role(c.matcherUrl, keys.matcher ?? keys.all);
+    const curator = role(c.curatorUrl, keys.curator ?? keys.all);
+    if (hasher) options.hasher = hasher;
+    if (matcher) options.matcher = matcher;
+    if (curator) options.curator = curator;
+    this.cached = { key: cacheKey, client: new HmaClient(options) };
+    return this.cached.client;
+  }
+}
