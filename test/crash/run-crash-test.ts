@@ -9,6 +9,8 @@ import { renderScene } from '../../electron/services/demo/demo-media';
 import { hashBytes } from '../../electron/services/hashing';
 import type { MediaEvent } from '../../electron/services/matrix';
 import { startSynapse, type SynapseHarness } from '../synapse/harness';
+import { startHmaDouble } from '../hma-double';
+import { HmaClient } from '../../electron/services/hma';
 import { tempDir } from '../helpers/temp-dir';
 
 const TARGET_KILLS = Number(process.env.CRASH_KILLS ?? '100');
@@ -22,6 +24,7 @@ const random = () => {
 
 interface Seeded {
   queueItemId: number;
+  pdq: string;
   server: string;
   mediaId: string;
   roomId: string;
@@ -56,7 +59,7 @@ async function seedBatch(services: Services, hs: SynapseHarness, roomId: string,
       .prepare("SELECT q.id FROM queue_items q JOIN media_items m ON m.id = q.media_id WHERE json_extract(m.context_json, '$.matrix.eventId') = ?")
       .get(eventId) as { id: number } | undefined;
     if (!row) throw new Error(`seeded item ${i} was not queued`);
-    out.push({ queueItemId: row.id, server: media.server, mediaId: media.mediaId, roomId, eventId });
+    out.push({ queueItemId: row.id, pdq: h.pdq!, server: media.server, mediaId: media.mediaId, roomId, eventId });
   }
   return out;
 }
@@ -105,7 +108,10 @@ async function main(): Promise<void> {
   const temp = tempDir('matchdesk-crash-');
   const dataDir = join(temp.dir, 'data');
   const hs = await startSynapse();
-  console.log(`[crash] Synapse ${hs.version} at ${hs.baseUrl}; seed ${seed}`);
+  const hma = await startHmaDouble({ apiKey: 'crash-key', autoRebuildIndex: true });
+  const hmaClient = new HmaClient({ baseUrl: hma.url, apiKey: 'crash-key', negativeCacheTtlMs: 0 });
+  await hmaClient.createBank('CRASH_CONFIRMED');
+  console.log(`[crash] Synapse ${hs.version} at ${hs.baseUrl}; HMA test double at ${hma.url}; seed ${seed}`);
   const services = createServices({
     dataDir,
     version: 'crash-test',
@@ -118,7 +124,8 @@ async function main(): Promise<void> {
   const managementRoom = await hs.createRoom(hs.admin.accessToken, { name: 'Crash notices' });
   await services.matrix.signIn({ homeserverUrl: hs.baseUrl, accessToken: hs.admin.accessToken, managementRoom });
   const plans = services.settings.get('actionPlans', (await import('../../electron/services/decisions/action-plans')).actionPlanSchema);
-  services.settings.set('actionPlans', { ...plans, undoWindowMs: 0 });
+  services.settings.set('actionPlans', { ...plans, undoWindowMs: 0, confirm: { ...plans.confirm, addToHmaBank: 'CRASH_CONFIRMED' } });
+  await services.dispatch('hma.saveSettings', { enabled: true, baseUrl: hma.url, apiKey: 'crash-key', timeoutMs: 1_000 });
   const roomId = await hs.createRoom(hs.user.accessToken, { name: 'Crash room' });
   await services.matrix.stop();
 
@@ -164,6 +171,9 @@ async function main(): Promise<void> {
     const ev = await hs.api('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(item.roomId)}/event/${encodeURIComponent(item.eventId)}`, hs.user.accessToken);
     const redactions = (ev.json.unsigned as { redacted_because?: unknown } | undefined)?.redacted_because ? 1 : 0;
     if (redactions === 0) missing++;
+    const inHma = (await hmaClient.rawLookupWithDistance('pdq', item.pdq, { banks: ['CRASH_CONFIRMED'] })).filter((hit) => hit.distance === 0).length;
+    if (inHma === 0) missing++;
+    if (inHma > 1) duplicated += inHma - 1;
     const n = notices.get(item.mediaId) ?? 0;
     if (n === 0) missing++;
     if (n > 1) duplicated += n - 1;
@@ -184,6 +194,7 @@ async function main(): Promise<void> {
 
   await services.close();
   await hs.dispose();
+  await hma.close();
   temp.cleanup();
   const summary = { kills, decisions: decisions.size, lost, duplicated, missing };
   console.log(`[crash] ${runs} runs; ${seeded.length} items seeded; actions not done: ${notDone}`);

@@ -31,12 +31,20 @@ function hmaSignals(signals: SignalRef[]): Record<string, string> {
  * an earlier attempt may have created (same signal in the bank, our idempotency marker in its note) — but only once
  * the matcher's index provably covers everything in HMA's database; until then the action waits.
  */
-async function findEarlierAdd(client: HmaClient, bank: string, signals: Record<string, string>, ctx: ActionContext, timeoutMs: number, now: () => number): Promise<number | null | 'wait'> {
-  if (ctx.previousAttemptAt !== null && now() < ctx.previousAttemptAt + timeoutMs) return 'wait';
+async function findEarlierAdd(
+  client: HmaClient,
+  bank: string,
+  signals: Record<string, string>,
+  ctx: ActionContext,
+  timeoutMs: number,
+  now: () => number,
+): Promise<number | null | { waitMs: number }> {
+  // An earlier request may still be in flight at HMA until its timeout has passed.
+  if (ctx.previousAttemptAt !== null && now() < ctx.previousAttemptAt + timeoutMs) return { waitMs: ctx.previousAttemptAt + timeoutMs - now() };
   const [type, signal] = Object.entries(signals)[0]!;
   const dbIndex = (await client.signalTypeIndexStatus(type))[type];
   const served = (await client.indexStatus(type))[type];
-  if (!dbIndex || !served || !served.present || served.builtTo < dbIndex.newestDbItem) return 'wait';
+  if (!dbIndex || !served || !served.present || served.builtTo < dbIndex.newestDbItem) return { waitMs: WAIT_FOR_INDEX_MS };
   for (const id of await client.rawLookup(type, signal, { banks: [bank] })) {
     const content = await client.getContent(bank, id);
     if (content.note?.includes(marker(ctx.idempotencyKey))) return id;
@@ -62,7 +70,9 @@ export function hmaExecutors(client: () => HmaClient | null, opts: { timeoutMs: 
         if (Object.keys(signals).length === 0) return { status: 'permanent_failure', error: 'No signal HMA can bank (pdq or video_md5)' };
         if (ctx.attempt > 1) {
           const earlier = await findEarlierAdd(c, p.bankName, signals, ctx, opts.timeoutMs(), now);
-          if (earlier === 'wait') return { status: 'retryable', error: 'Waiting for the HMA index to show whether an earlier attempt already added this', retryAfterMs: WAIT_FOR_INDEX_MS };
+          if (earlier !== null && typeof earlier === 'object') {
+            return { status: 'retryable', error: 'Waiting for the HMA index to show whether an earlier attempt already added this', retryAfterMs: earlier.waitMs };
+          }
           if (earlier !== null) return { status: 'ok', detail: { contentId: earlier, bank: p.bankName, found: 'earlier attempt' } };
         }
         const note = `${p.note.slice(0, 180)} ${marker(ctx.idempotencyKey)}`.slice(0, 255);
