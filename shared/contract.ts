@@ -600,6 +600,50 @@ export const contract = {
     input: z.object({}).strict(),
     output: z.object({ count: z.number().int(), lastError: z.string().nullable() }),
   },
+  'banks.importJson': {
+    input: z
+      .object({
+        bankName,
+        data: z.object({
+          format: z.literal('matchdesk-bank/1'),
+          bank: z.object({ name: z.string(), kind: z.enum(['positive', 'negative']), severity: z.number().int().min(0).max(100), pdqThreshold: z.number().int().min(0).max(128) }),
+          content: z
+            .array(
+              z.object({
+                label: z.string().max(1000).nullable(),
+                note: z.string().max(4000).nullable(),
+                metadata: z.record(z.string(), z.unknown()),
+                disabledUntil: z.number().int().nullable(),
+                signals: z.array(z.object({ type: z.string().max(20), signal: z.string().max(200) })).max(20),
+              }),
+            )
+            .max(2_000_000),
+        }),
+      })
+      .strict(),
+    output: z.object({
+      bank: bankSchema,
+      added: z.number().int(),
+      duplicates: z.number().int(),
+      rejected: z.array(z.object({ line: z.number().int(), message: z.string() })),
+    }),
+  },
+  'banks.export': {
+    input: z.object({ bankName, format: z.enum(['csv', 'json']) }).strict(),
+    output: z.object({ fileName: z.string(), mime: z.string(), text: z.string() }),
+  },
+  'banks.update': {
+    input: z
+      .object({
+        bankName,
+        kind: z.enum(['positive', 'negative']).optional(),
+        severity: z.number().int().min(0).max(100).optional(),
+        pdqThreshold: z.number().int().min(0).max(128).optional(),
+        enabled: z.boolean().optional(),
+      })
+      .strict(),
+    output: bankSchema,
+  },
   'audit.list': {
     input: z
       .object({ limit: z.number().int().min(1).max(500).default(100), beforeSeq: z.number().int().positive().optional() })

@@ -82,3 +82,21 @@ describe('local banks', () => {
     expect(result).toEqual({ matches: [], allowListed: true });
   });
 });
+
+describe('bank export and import', () => {
+  it('round-trips a bank through JSON and CSV, keeping settings, labels, metadata and disabled state', () => {
+    const { banks } = setup();
+    banks.importCsv('Source', `pdq,${PDQ_A},"bridge, a label"\nmd5,${MD5},m`, { kind: 'negative', severity: 70, pdqThreshold: 20 });
+    const bank = banks.byName('Source')!;
+    const { contentId } = banks.addContent(bank.id, [{ type: 'sha256', signal: SHA }], { label: 'sha', metadata: { mxc: 'mxc://a/b' } });
+    banks.setContentDisabledUntil(contentId!, 999);
+    const exported = banks.exportJson('Source')!;
+    const copy = banks.importJson('Copy', JSON.parse(JSON.stringify(exported)));
+    expect(copy).toMatchObject({ added: 3, duplicates: 0, rejected: [], bank: { kind: 'negative', severity: 70, pdqThreshold: 20, contentCount: 3 } });
+    const again = banks.exportJson('Copy')!;
+    expect(again.content).toEqual(exported.content);
+    const csv = banks.exportCsv('Source')!;
+    expect(csv.split('\n')[1]).toBe(`pdq,${PDQ_A},"bridge, a label"`);
+    expect(banks.importCsv('FromCsv', csv)).toMatchObject({ added: 3, rejected: [] });
+  });
+});

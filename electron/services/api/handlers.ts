@@ -142,6 +142,24 @@ export function createHandlers(services: Services): ContractHandlers {
     'matrix.signOut': () => services.matrix.signOut(),
     'matrix.updateOptions': (input) => services.matrix.updateOptions(input),
     'matrix.pollNow': () => services.matrix.pollNow(),
+    'banks.importJson': ({ bankName, data }) => {
+      const result = services.banks.importJson(bankName, data);
+      services.audit.append({ actor: reviewer(), action: 'bank.import', subject: `bank:${bankName}`, details: { format: 'json', added: result.added, duplicates: result.duplicates, rejected: result.rejected.length } });
+      return result;
+    },
+    'banks.export': ({ bankName, format }) => {
+      const text = format === 'csv' ? services.banks.exportCsv(bankName) : JSON.stringify(services.banks.exportJson(bankName));
+      if (text === null || text === 'null') throw new ContractError('not_found', `No bank named ${bankName}`);
+      services.audit.append({ actor: reviewer(), action: 'bank.export', subject: `bank:${bankName}`, details: { format } });
+      const safe = bankName.replace(/[^\p{L}\p{N}_.-]+/gu, '_');
+      return { fileName: `${safe}.${format}`, mime: format === 'csv' ? 'text/csv' : 'application/json', text };
+    },
+    'banks.update': ({ bankName, ...patch }) => {
+      const bank = services.banks.update(bankName, patch);
+      if (!bank) throw new ContractError('not_found', `No bank named ${bankName}`);
+      services.audit.append({ actor: reviewer(), action: 'bank.update', subject: `bank:${bankName}`, details: patch });
+      return bank;
+    },
     'audit.list': ({ limit, beforeSeq }) =>
       services.audit.list(limit, beforeSeq).map((row) => ({
         seq: row.seq,

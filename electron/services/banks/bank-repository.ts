@@ -148,4 +148,82 @@ export class BankRepository {
     if (removed > 0) this.version++;
     return removed;
   }
+
+  /** The bank as JSON: its settings and every content item with its signals (the format importJson reads). */
+  exportJson(bankName: string): BankExport | null {
+    const bank = this.byName(bankName);
+    if (!bank) return null;
+    const contents = this.db
+      .prepare('SELECT id, label, note, metadata_json, disabled_until FROM bank_content WHERE bank_id = ? ORDER BY id')
+      .all(bank.id) as { id: number; label: string | null; note: string | null; metadata_json: string; disabled_until: number | null }[];
+    const signals = this.db.prepare('SELECT content_id, signal_type, signal FROM bank_signals WHERE bank_id = ? ORDER BY id').all(bank.id) as {
+      content_id: number;
+      signal_type: LocalSignalType;
+      signal: string;
+    }[];
+    const byContent = new Map<number, { type: LocalSignalType; signal: string }[]>();
+    for (const s of signals) byContent.set(s.content_id, [...(byContent.get(s.content_id) ?? []), { type: s.signal_type, signal: s.signal }]);
+    return {
+      format: 'matchdesk-bank/1',
+      bank: { name: bank.name, kind: bank.kind, severity: bank.severity, pdqThreshold: bank.pdqThreshold },
+      content: contents.map((c) => ({
+        label: c.label,
+        note: c.note,
+        metadata: JSON.parse(c.metadata_json) as Record<string, unknown>,
+        disabledUntil: c.disabled_until,
+        signals: byContent.get(c.id) ?? [],
+      })),
+    };
+  }
+
+  /** Signals as CSV rows of signal_type,signal,label (what importCsv reads). */
+  exportCsv(bankName: string): string | null {
+    const data = this.exportJson(bankName);
+    if (!data) return null;
+    const field = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+    const lines = ['signal_type,signal,label'];
+    for (const c of data.content) for (const s of c.signals) lines.push([s.type, s.signal, field(c.label ?? '')].join(','));
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** Imports a matchdesk-bank/1 JSON export into the named bank (created with the export's settings if new). */
+  importJson(bankName: string, data: BankExport): CsvImportResult {
+    const rejected: CsvImportResult['rejected'] = [];
+    let added = 0;
+    let duplicates = 0;
+    this.db.transaction(() => {
+      const bank = this.ensure({ name: bankName, kind: data.bank.kind, severity: data.bank.severity, pdqThreshold: data.bank.pdqThreshold });
+      data.content.forEach((c, i) => {
+        const valid: { type: LocalSignalType; signal: string }[] = [];
+        for (const s of c.signals) {
+          const checked = normaliseSignal(s.type, s.signal);
+          if ('error' in checked) {
+            if (rejected.length < MAX_REJECTIONS_REPORTED) rejected.push({ line: i + 1, message: checked.error });
+          } else valid.push({ type: s.type.trim().toLowerCase() as LocalSignalType, signal: checked.signal });
+        }
+        if (valid.length === 0) return;
+        const result = this.addContent(bank.id, valid, { label: c.label, note: c.note, metadata: c.metadata });
+        if (result.contentId !== null && c.disabledUntil) this.setContentDisabledUntil(result.contentId, c.disabledUntil);
+        added += result.added;
+        duplicates += result.duplicates;
+      });
+    })();
+    return { bank: this.byName(bankName)!, added, duplicates, rejected };
+  }
+
+  update(bankName: string, patch: { kind?: 'positive' | 'negative'; severity?: number; pdqThreshold?: number; enabled?: boolean }): BankRow | null {
+    const bank = this.byName(bankName);
+    if (!bank) return null;
+    this.db
+      .prepare('UPDATE banks SET kind = ?, severity = ?, pdq_threshold = ?, enabled = ? WHERE id = ?')
+      .run(patch.kind ?? bank.kind, patch.severity ?? bank.severity, patch.pdqThreshold ?? bank.pdqThreshold, (patch.enabled ?? bank.enabled) ? 1 : 0, bank.id);
+    this.version++;
+    return this.byName(bankName);
+  }
+}
+
+export interface BankExport {
+  format: 'matchdesk-bank/1';
+  bank: { name: string; kind: 'positive' | 'negative'; severity: number; pdqThreshold: number };
+  content: { label: string | null; note: string | null; metadata: Record<string, unknown>; disabledUntil: number | null; signals: { type: string; signal: string }[] }[];
 }
