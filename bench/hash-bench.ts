@@ -1,0 +1,154 @@
+/**
+ * npm run bench:hash
+ *
+ * 1. PDQ core: our pdqFromRgb vs the reference binding (pdqhash, as HMA runs it: luma + Jarosz + DCT in C++ behind
+ *    numpy) on the same RGB bytes, same run. Reported as milliseconds per megapixel and their ratio.
+ * 2. End to end: a folder of 1 MP JPEGs (generated in a temp dir) through HashingPool with 1 and 2 workers
+ *    (read + digests + decode + PDQ), images per second.
+ * Ends with one JSON line: {"pdq_ms_per_mp","ref_ms_per_mp","ratio","images_per_s_1w","images_per_s_2w"}.
+ *
+ * Env: BENCH_IMAGES (default 200) JPEGs for the end-to-end part; BENCH_ROUNDS (default 5) PDQ rounds.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp, { type Sharp } from 'sharp';
+import { HashingPool, pdqFromRgb } from '../electron/services/hashing';
+import { PdqOracle, REPO_ROOT } from '../test/hashing/oracle/oracle';
+
+const FIXTURES = resolve(REPO_ROOT, '../shared/fixtures/pdq/images');
+const N_IMAGES = Number(process.env.BENCH_IMAGES ?? 200);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+interface Raw {
+  name: string;
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+async function raw(input: Sharp, name: string): Promise<Raw> {
+  const { data, info } = await input.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { name, data, width: info.width, height: info.height, channels: info.channels };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+async function pdqCore(): Promise<{ ours: number; ref: number }> {
+  const photo = join(FIXTURES, 'aaa-orig.jpg');
+  const images: Raw[] = [
+    await raw(sharp(photo), 'photo 1600x1004'),
+    await raw(sharp(photo).resize(1000, 1000, { fit: 'fill' }), 'photo 1000x1000'),
+    await raw(sharp(photo).resize(2400, 1800, { fit: 'fill' }), 'photo 2400x1800'),
+    await raw(sharp(photo).resize(4000, 3000, { fit: 'fill' }), 'photo 4000x3000'),
+    await raw(sharp(photo).resize(640, 480, { fit: 'fill' }), 'photo 640x480'),
+  ];
+  const oracle = new PdqOracle();
+  try {
+    // Warm both sides up (JIT, numpy, page cache).
+    for (let i = 0; i < 3; i++) {
+      for (const im of images) {
+        pdqFromRgb(im.data, im.width, im.height, 3);
+        await oracle.pdq(im.data, im.width, im.height, im.channels);
+      }
+    }
+    let oursTotal = 0;
+    let refTotal = 0;
+    let mpTotal = 0;
+    console.log('PDQ from RGB, median of %d rounds (ms):', ROUNDS);
+    console.log('  image               ours      ref    ratio');
+    for (const im of images) {
+      const ours: number[] = [];
+      const ref: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const t0 = performance.now();
+        const a = pdqFromRgb(im.data, im.width, im.height, 3);
+        ours.push(performance.now() - t0);
+        const b = await oracle.pdq(im.data, im.width, im.height, im.channels);
+        ref.push(b.ms);
+        if (a.hash !== b.hash || a.quality !== b.quality) throw new Error(`${im.name}: hash differs from the reference`);
+      }
+      const mp = (im.width * im.height) / 1e6;
+      const o = median(ours);
+      const f = median(ref);
+      oursTotal += o;
+      refTotal += f;
+      mpTotal += mp;
+      console.log(`  ${im.name.padEnd(18)} ${o.toFixed(2).padStart(7)}  ${f.toFixed(2).padStart(7)}  ${(o / f).toFixed(2).padStart(6)}`);
+    }
+    return { ours: oursTotal / mpTotal, ref: refTotal / mpTotal };
+  } finally {
+    await oracle.close();
+  }
+}
+
+async function makeJpegs(dir: string, n: number): Promise<string[]> {
+  const photos = ['aaa-orig.jpg', 'c.png', 'pytx-rgb.jpeg', 'high-contrast.jpg', 'sharpen-a-lot.jpg'].map((f) => join(FIXTURES, f));
+  const files: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const src = photos[i % photos.length]!;
+    const meta = await sharp(src).metadata();
+    // A different crop of a real photo each time, scaled to 1 MP, plus a little noise so no two files are alike.
+    const cw = Math.max(32, Math.floor(meta.width! * (0.5 + ((i * 37) % 50) / 100)));
+    const ch = Math.max(32, Math.floor(meta.height! * (0.5 + ((i * 53) % 50) / 100)));
+    const left = (i * 97) % (meta.width! - cw + 1);
+    const top = (i * 61) % (meta.height! - ch + 1);
+    const base = await sharp(src).removeAlpha().extract({ left, top, width: cw, height: ch }).resize(1000, 1000, { fit: 'fill' }).raw().toBuffer();
+    for (let k = (i * 7919) % 1000; k < base.length; k += 1009) base[k] = (base[k]! + i) & 255;
+    const jpeg = await sharp(base, { raw: { width: 1000, height: 1000, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    const file = join(dir, `img-${String(i).padStart(4, '0')}.jpg`);
+    await writeFile(file, jpeg);
+    files.push(file);
+  }
+  return files;
+}
+
+async function endToEnd(files: string[], workers: number): Promise<number> {
+  const pool = new HashingPool({ workers, queueLimit: 4 * workers });
+  try {
+    // Start the workers and warm them up outside the timed part.
+    await Promise.all(files.slice(0, 4 * workers).map((f) => pool.hashFile(f)));
+    const t0 = performance.now();
+    let n = 0;
+    for await (const item of pool.hashMany(files)) {
+      if (item.error) throw item.error;
+      n++;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const core = await pdqCore();
+  const ratio = core.ours / core.ref;
+  console.log(`PDQ: ours ${core.ours.toFixed(2)} ms/MP, reference ${core.ref.toFixed(2)} ms/MP, ratio ${ratio.toFixed(2)} (target ≤ 1.5)`);
+
+  const dir = await mkdtemp(join(tmpdir(), 'matchdesk-hash-bench-'));
+  try {
+    const files = await makeJpegs(dir, N_IMAGES);
+    const w1 = await endToEnd(files, 1);
+    console.log(`End to end, ${files.length} JPEGs of 1 MP, 1 worker: ${w1.toFixed(1)} images/s (target ≥ 40 per core)`);
+    const w2 = await endToEnd(files, 2);
+    console.log(`End to end, ${files.length} JPEGs of 1 MP, 2 workers: ${w2.toFixed(1)} images/s`);
+    const round = (x: number): number => Math.round(x * 100) / 100;
+    console.log(
+      JSON.stringify({
+        pdq_ms_per_mp: round(core.ours),
+        ref_ms_per_mp: round(core.ref),
+        ratio: round(ratio),
+        images_per_s_1w: round(w1),
+        images_per_s_2w: round(w2),
+      }),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

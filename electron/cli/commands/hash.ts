@@ -1,0 +1,115 @@
+/**
+ * matchdesk hash FILE... [--json] [--dihedral] [--workers N]
+ * Per file: md5, sha1, sha256, pdq, quality (and the 8 dihedral variants with --dihedral). With --json, one JSON
+ * object per line on stdout, failures included ({"file", "error": {"code", "message"}}). Exit 0 when every file
+ * hashed, 1 when any failed, 2 on a usage error. Several files are hashed in worker threads, printed in input order.
+ */
+import { availableParallelism } from 'node:os';
+import { DIHEDRAL_NAMES, HashError, hashFile, HashingPool, type MediaHashes } from '../../services/hashing';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../main';
+
+const USAGE = 'usage: matchdesk hash FILE... [--json] [--dihedral] [--workers N]';
+
+interface Options {
+  files: string[];
+  json: boolean;
+  dihedral: boolean;
+  workers: number | null;
+}
+
+function parse(args: string[]): Options | string {
+  const o: Options = { files: [], json: false, dihedral: false, workers: null };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      o.files.push(...args.slice(i + 1));
+      break;
+    }
+    if (a === '--json') o.json = true;
+    else if (a === '--dihedral') o.dihedral = true;
+    else if (a === '--workers' || a.startsWith('--workers=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) return `--workers needs a positive integer`;
+      o.workers = n;
+    } else if (a === '--help' || a === '-h') return '';
+    else if (a.startsWith('-') && a !== '-') return `unknown option ${a}`;
+    else o.files.push(a);
+  }
+  if (o.files.length === 0) return 'no files given';
+  return o;
+}
+
+type Outcome = { file: string; result: MediaHashes } | { file: string; error: { code: string; message: string } };
+
+function toOutcome(file: string, r: PromiseSettledResult<MediaHashes>): Outcome {
+  if (r.status === 'fulfilled') return { file, result: r.value };
+  const e = r.reason as unknown;
+  return { file, error: e instanceof HashError ? { code: e.code, message: e.message } : { code: 'error', message: String(e) } };
+}
+
+function jsonLine(o: Outcome, dihedral: boolean): string {
+  if ('error' in o) return JSON.stringify({ file: o.file, error: o.error });
+  const h = o.result;
+  const obj: Record<string, unknown> = {
+    file: o.file,
+    md5: h.md5,
+    sha1: h.sha1,
+    sha256: h.sha256,
+    pdq: h.pdq,
+    quality: h.pdqQuality,
+  };
+  if (dihedral) obj.dihedral = h.pdqDihedral ? Object.fromEntries(DIHEDRAL_NAMES.map((n, i) => [n, h.pdqDihedral![i]])) : null;
+  Object.assign(obj, { format: h.format, width: h.width, height: h.height, exifOrientation: h.exifOrientation, byteLength: h.byteLength });
+  return JSON.stringify(obj);
+}
+
+function textBlock(o: Outcome, dihedral: boolean): string {
+  if ('error' in o) return `${o.file}\n  error     ${o.error.code}: ${o.error.message}`;
+  const h = o.result;
+  const lines = [
+    o.file,
+    `  md5       ${h.md5}`,
+    `  sha1      ${h.sha1}`,
+    `  sha256    ${h.sha256}`,
+    `  pdq       ${h.pdq ?? (h.pdqQuality === null ? '- (not an image)' : '- (quality below 50)')}`,
+    `  quality   ${h.pdqQuality ?? '-'}`,
+  ];
+  if (h.format) lines.push(`  format    ${h.format}${h.width !== null ? ` ${h.width}x${h.height}` : ''}${h.exifOrientation && h.exifOrientation !== 1 ? ` (EXIF orientation ${h.exifOrientation}, not applied)` : ''}`);
+  if (dihedral && h.pdqDihedral) DIHEDRAL_NAMES.forEach((n, i) => lines.push(`  ${n.padEnd(10)}${h.pdqDihedral![i]}`));
+  return lines.join('\n');
+}
+
+export async function run(args: string[], io: CliIo): Promise<number> {
+  const opts = parse(args);
+  if (typeof opts === 'string') {
+    if (opts) io.err(`matchdesk hash: ${opts}`);
+    (opts ? io.err : io.out)(USAGE);
+    return opts ? EXIT_USAGE : EXIT_OK;
+  }
+  const hashOpts = { dihedral: opts.dihedral };
+  let failed = 0;
+  const emit = (o: Outcome): void => {
+    if ('error' in o) failed++;
+    if (opts.json) io.out(jsonLine(o, opts.dihedral));
+    else ('error' in o ? io.err : io.out)(textBlock(o, opts.dihedral));
+  };
+
+  const workers = opts.workers ?? Math.min(opts.files.length, Math.max(1, availableParallelism()));
+  if (opts.files.length === 1 || workers === 1) {
+    for (const file of opts.files) {
+      const [r] = await Promise.allSettled([hashFile(file, hashOpts)]);
+      emit(toOutcome(file, r!));
+    }
+  } else {
+    const pool = new HashingPool({ workers, queueLimit: 2 * workers });
+    try {
+      // Results come back in completion order; print them in input order.
+      const settled = opts.files.map((f) => Promise.allSettled([pool.hashFile(f, hashOpts)]).then(([r]) => toOutcome(f, r!)));
+      for (const p of settled) emit(await p);
+    } finally {
+      await pool.close();
+    }
+  }
+  return failed > 0 ? EXIT_FAILED : EXIT_OK;
+}

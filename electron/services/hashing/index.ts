@@ -1,0 +1,23 @@
+/**
+ * Local media hashing: digests (MD5, SHA-1, SHA-256, HMA's video_md5) and PDQ bit-exact with HMA's hasher.
+ * Runs under plain Node (never imports electron). Use HashingPool from the UI process; hashBytes/hashFile run in the
+ * calling thread.
+ */
+export type { MediaHashes, HashOptions } from './types';
+export { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, PDQ_MIN_QUALITY } from './types';
+export { HashError, isHashError, type HashErrorCode } from './errors';
+export { hashBytes, hashFile } from './hash';
+export { HashingPool, defaultWorkerUrl, type HashingPoolOptions, type PoolProgress, type HashManyItem } from './pool';
+export { sniff, type SniffResult } from './formats';
+export {
+  pdqFromRgb,
+  pdqFromLuma,
+  pdqHamming,
+  pdqWeight,
+  isPdqHex,
+  DIHEDRAL_NAMES,
+  ZERO_HASH,
+  type PdqResult,
+  type DihedralName,
+  type PixelChannels,
+} from './pdq';
