@@ -348,6 +348,8 @@ export const contract = {
       .extend({
         limit: z.number().int().min(1).max(500).default(100),
         offset: z.number().int().min(0).default(0),
+        /** false: skip counting (total is then -1), for pages after the first. */
+        withTotal: z.boolean().default(true),
       })
       .strict(),
     output: z.object({ items: z.array(queueItemSchema), total: z.number().int() }),

@@ -1,8 +1,10 @@
 import type { Db } from '../store/database';
 import { ContractError } from '../../../shared/result';
-import type { Decision, Match, OutboxAction, QueueCounts, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
+import type { Claim, Decision, HistoryEntry, Match, MatchEvidence, OutboxAction, QueueCounts, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
 import { listActions } from '../decisions/action-list';
 import { mediaFromRow } from './media-repository';
+import { basePriority, PRIORITY_FROM_MATCHES_SQL, rankFor, sourceBonus } from './priority';
+import { buildFilter, type QueueListFilter } from './queue-filters';
 
 export interface NewMatch {
   matcher: 'local' | 'hma';
@@ -13,16 +15,13 @@ export interface NewMatch {
   distance: number;
   label: string | null;
   severity: number;
+  /** The dihedral transform of the media that matched (PDQ), when the matcher knows it. */
+  variant?: string | null;
 }
 
-/** Exact hash matches outrank near ones; stronger banks outrank weaker ones. */
+/** Exact hash matches outrank near ones; stronger banks outrank weaker ones. (Without the source bonus or age.) */
 export function queuePriority(matches: NewMatch[]): number {
-  let best = 0;
-  for (const m of matches) {
-    const strength = m.signalType === 'pdq' ? 64 - Math.min(m.distance, 64) : 100;
-    best = Math.max(best, m.severity * 1000 + strength);
-  }
-  return best;
+  return basePriority(matches);
 }
 
 interface QueueRow {
@@ -33,7 +32,40 @@ interface QueueRow {
   created_at: number;
   updated_at: number;
   media_id: number;
+  claim_reviewer?: string | null;
+  claim_session?: string | null;
+  claim_at?: number | null;
+  claim_expires?: number | null;
 }
+
+interface MatchRow {
+  id: number;
+  media_id: number;
+  matcher: 'local' | 'hma';
+  bank_name: string;
+  content_ref: string;
+  signal_type: string;
+  signal: string | null;
+  distance: number;
+  label: string | null;
+  severity: number | null;
+  variant: string | null;
+}
+
+interface MatrixContextFields {
+  server?: unknown;
+  mediaId?: unknown;
+  roomId?: unknown;
+  eventId?: unknown;
+  sender?: unknown;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+const DECISION_COLUMNS = 'd.id, d.queue_item_id, d.verdict, d.reviewer, d.reason, d.note, d.decided_at, d.undone_at';
+const HISTORY_LIMIT = 25;
+
+export type QueueItemDetail = QueueItem & { decisions: Decision[]; actions: OutboxAction[]; history: HistoryEntry[]; evidence: MatchEvidence[] };
 
 export class QueueService {
   constructor(
@@ -45,20 +77,41 @@ export class QueueService {
   enqueue(mediaId: number, matches: NewMatch[]): number {
     const at = this.now();
     const insertMatch = this.db.prepare(
-      `INSERT INTO matches (media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (media_id, matcher, bank_name, content_ref, signal_type) DO UPDATE SET distance = MIN(distance, excluded.distance)`,
+      `INSERT INTO matches (media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, severity, variant, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (media_id, matcher, bank_name, content_ref, signal_type) DO UPDATE SET distance = MIN(distance, excluded.distance),
+         severity = excluded.severity, variant = CASE WHEN excluded.distance < distance THEN excluded.variant ELSE variant END`,
     );
-    for (const m of matches) insertMatch.run(mediaId, m.matcher, m.bankName, m.contentRef, m.signalType, m.signal, m.distance, m.label, at);
+    for (const m of matches) {
+      insertMatch.run(mediaId, m.matcher, m.bankName, m.contentRef, m.signalType, m.signal, m.distance, m.label, m.severity, m.variant ?? null, at);
+    }
+    const media = this.db.prepare('SELECT source, context_json FROM media_items WHERE id = ?').get(mediaId) as { source: string; context_json: string } | undefined;
+    const source = media?.source ?? '';
+    const matrix = ((media ? (JSON.parse(media.context_json) as { matrix?: MatrixContextFields }) : {}).matrix ?? {}) as MatrixContextFields;
+    const server = str(matrix.server);
+    const mxcMediaId = str(matrix.mediaId);
     const bestDistance = Math.min(...matches.map((m) => m.distance));
-    const priority = queuePriority(matches);
+    const priority = queuePriority(matches) + sourceBonus(source);
     this.db
       .prepare(
-        `INSERT INTO queue_items (media_id, status, priority, best_distance, created_at, updated_at) VALUES (?, 'pending', ?, ?, ?, ?)
+        `INSERT INTO queue_items (media_id, status, priority, best_distance, created_at, updated_at, source, room_id, sender, event_id, mxc, rank)
+         VALUES (@mediaId, 'pending', @priority, @bestDistance, @at, @at, @source, @roomId, @sender, @eventId, @mxc, @rank)
          ON CONFLICT (media_id) DO UPDATE SET priority = MAX(priority, excluded.priority),
+           rank = MAX(priority, excluded.priority) - created_at / 60000,
            best_distance = MIN(COALESCE(best_distance, excluded.best_distance), excluded.best_distance), updated_at = excluded.updated_at`,
       )
-      .run(mediaId, priority, bestDistance, at, at);
+      .run({
+        mediaId,
+        priority,
+        bestDistance: Number.isFinite(bestDistance) ? bestDistance : null,
+        at,
+        source,
+        roomId: str(matrix.roomId),
+        sender: str(matrix.sender),
+        eventId: str(matrix.eventId),
+        mxc: server && mxcMediaId ? `${server}/${mxcMediaId}` : null,
+        rank: rankFor(priority, at),
+      });
     return (this.db.prepare('SELECT id FROM queue_items WHERE media_id = ?').get(mediaId) as { id: number }).id;
   }
 
@@ -70,35 +123,82 @@ export class QueueService {
     return counts;
   }
 
-  list(filter: { status?: QueueStatus; limit: number; offset: number }): { items: QueueItem[]; total: number } {
-    const where = filter.status ? 'WHERE status = @status' : '';
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM queue_items ${where}`).get({ status: filter.status }) as { n: number }).n;
+  /** A page of the queue, and the number of items that match (unless withTotal is false: then -1). */
+  list(filter: QueueListFilter & { limit: number; offset: number; withTotal?: boolean }): { items: QueueItem[]; total: number } {
+    const now = this.now();
+    const built = buildFilter(filter, now);
+    const total = filter.withTotal === false ? -1 : (this.db.prepare(`SELECT COUNT(*) AS n FROM queue_items q ${built.where}`).get(built.params) as { n: number }).n;
     const rows = this.db
-      .prepare(`SELECT * FROM queue_items ${where} ORDER BY priority DESC, created_at ASC, id ASC LIMIT @limit OFFSET @offset`)
-      .all({ status: filter.status, limit: filter.limit, offset: filter.offset }) as QueueRow[];
-    return { items: rows.map((row) => this.hydrate(row)), total };
+      .prepare(
+        `SELECT q.id, q.status, q.priority, q.best_distance, q.created_at, q.updated_at, q.media_id
+           FROM queue_items q ${built.where} ORDER BY ${built.orderBy} LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...built.params, limit: filter.limit, offset: filter.offset }) as QueueRow[];
+    return { items: this.hydrateMany(rows, now), total };
   }
 
-  get(id: number): QueueItem & { decisions: Decision[]; actions: OutboxAction[] } {
-    const row = this.db.prepare('SELECT * FROM queue_items WHERE id = ?').get(id) as QueueRow | undefined;
+  get(id: number): QueueItemDetail {
+    const row = this.db.prepare('SELECT id, status, priority, best_distance, created_at, updated_at, media_id FROM queue_items WHERE id = ?').get(id) as QueueRow | undefined;
     if (!row) throw new ContractError('not_found', `Queue item ${id} does not exist`);
-    return { ...this.hydrate(row), decisions: this.decisions(id), actions: listActions(this.db, { queueItemId: id, limit: 200 }) };
+    const item = this.hydrateMany([row], this.now())[0]!;
+    return {
+      ...item,
+      decisions: this.decisions(id),
+      actions: listActions(this.db, { queueItemId: id, limit: 200 }),
+      history: this.history(id),
+      evidence: this.evidence(item.matches),
+    };
+  }
+
+  /** Facets for the filter menus. */
+  facets(): { banks: { name: string; severity: number | null }[]; signalTypes: string[]; sources: string[]; rooms: { roomId: string; roomName: string | null; count: number }[] } {
+    const banks = this.db
+      .prepare(
+        `SELECT n.name, b.severity FROM (SELECT DISTINCT bank_name AS name FROM matches UNION SELECT name FROM banks WHERE kind = 'positive') n
+           LEFT JOIN banks b ON b.name = n.name ORDER BY n.name`,
+      )
+      .all() as { name: string; severity: number | null }[];
+    const signalTypes = (this.db.prepare('SELECT DISTINCT signal_type AS t FROM matches ORDER BY t').all() as { t: string }[]).map((r) => r.t);
+    const sources = (this.db.prepare("SELECT DISTINCT source AS s FROM queue_items WHERE source <> '' ORDER BY s").all() as { s: string }[]).map((r) => r.s);
+    const rooms = this.db
+      .prepare(
+        `SELECT r.roomId, r.count, json_extract(m.context_json, '$.matrix.roomName') AS roomName
+           FROM (SELECT room_id AS roomId, COUNT(*) AS count, MAX(media_id) AS lastMedia FROM queue_items
+                  WHERE room_id IS NOT NULL GROUP BY room_id ORDER BY count DESC LIMIT 200) r
+           JOIN media_items m ON m.id = r.lastMedia ORDER BY r.count DESC`,
+      )
+      .all() as { roomId: string; roomName: string | null; count: number }[];
+    return { banks, signalTypes, sources, rooms: rooms.map((r) => ({ ...r, roomName: typeof r.roomName === 'string' ? r.roomName : null })) };
+  }
+
+  /** Changes a local bank's severity and re-ranks the open items it matched. */
+  setBankSeverity(bankName: string, severity: number): number {
+    return this.db.transaction(() => {
+      const bank = this.db.prepare('SELECT id FROM banks WHERE name = ?').get(bankName) as { id: number } | undefined;
+      const matched = this.db.prepare('SELECT 1 FROM matches WHERE bank_name = ? LIMIT 1').get(bankName);
+      if (!bank && !matched) throw new ContractError('not_found', `No bank named ${bankName}`);
+      if (bank) this.db.prepare('UPDATE banks SET severity = ? WHERE id = ?').run(severity, bank.id);
+      this.db.prepare('UPDATE matches SET severity = ? WHERE bank_name = ?').run(severity, bankName);
+      const result = this.db
+        .prepare(
+          `UPDATE queue_items SET priority = ${PRIORITY_FROM_MATCHES_SQL}
+            WHERE status IN ('pending', 'escalated', 'skipped') AND media_id IN (SELECT media_id FROM matches WHERE bank_name = ?)`,
+        )
+        .run(bankName);
+      this.db
+        .prepare(
+          `UPDATE queue_items SET rank = priority - created_at / 60000
+            WHERE status IN ('pending', 'escalated', 'skipped') AND media_id IN (SELECT media_id FROM matches WHERE bank_name = ?)`,
+        )
+        .run(bankName);
+      return result.changes;
+    })();
   }
 
   private decisions(queueItemId: number): Decision[] {
     const rows = this.db
       .prepare('SELECT id, queue_item_id, verdict, reviewer, reason, note, decided_at, undone_at, undone_by FROM decisions WHERE queue_item_id = ? ORDER BY id')
-      .all(queueItemId) as {
-      id: number;
-      queue_item_id: number;
-      verdict: Verdict;
-      reviewer: string;
-      reason: string | null;
-      note: string | null;
-      decided_at: number;
-      undone_at: number | null;
-      undone_by: string | null;
-    }[];
+      .all(queueItemId) as DecisionRow[];
     return rows.map((r) => ({
       id: r.id,
       queueItemId: r.queue_item_id,
@@ -108,26 +208,140 @@ export class QueueService {
       note: r.note,
       decidedAt: r.decided_at,
       undoneAt: r.undone_at,
-      undoneBy: r.undone_by,
+      undoneBy: r.undone_by ?? null,
     }));
   }
 
-  private hydrate(row: QueueRow): QueueItem {
-    const media = mediaFromRow(this.db.prepare('SELECT * FROM media_items WHERE id = ?').get(row.media_id) as Parameters<typeof mediaFromRow>[0]);
-    const matches = this.db
-      .prepare('SELECT id, matcher, bank_name, content_ref, signal_type, signal, distance, label FROM matches WHERE media_id = ? ORDER BY distance, id')
-      .all(row.media_id) as { id: number; matcher: 'local' | 'hma'; bank_name: string; content_ref: string; signal_type: string; signal: string | null; distance: number; label: string | null }[];
-    return {
+  /** Earlier decisions on other items with the same SHA-256 or PDQ hash, or from the same Matrix sender. */
+  history(queueItemId: number): HistoryEntry[] {
+    const self = this.db
+      .prepare('SELECT q.sender, m.sha256, m.pdq FROM queue_items q JOIN media_items m ON m.id = q.media_id WHERE q.id = ?')
+      .get(queueItemId) as { sender: string | null; sha256: string; pdq: string | null } | undefined;
+    if (!self) return [];
+    type Row = DecisionRow & { file_name: string | null; sender: string | null };
+    const sameHash = this.db
+      .prepare(
+        `SELECT ${DECISION_COLUMNS}, m.file_name, q.sender FROM decisions d
+           JOIN queue_items q ON q.id = d.queue_item_id JOIN media_items m ON m.id = q.media_id
+          WHERE d.queue_item_id <> @id AND q.media_id IN (SELECT id FROM media_items WHERE sha256 = @sha256 ${self.pdq ? 'OR pdq = @pdq' : ''})
+          ORDER BY d.decided_at DESC, d.id DESC LIMIT ${HISTORY_LIMIT}`,
+      )
+      .all({ id: queueItemId, sha256: self.sha256, ...(self.pdq ? { pdq: self.pdq } : {}) }) as Row[];
+    const sameSender = self.sender
+      ? (this.db
+          .prepare(
+            `SELECT ${DECISION_COLUMNS}, m.file_name, q.sender FROM decisions d
+               JOIN queue_items q ON q.id = d.queue_item_id JOIN media_items m ON m.id = q.media_id
+              WHERE d.queue_item_id <> @id AND q.sender = @sender
+              ORDER BY d.decided_at DESC, d.id DESC LIMIT ${HISTORY_LIMIT}`,
+          )
+          .all({ id: queueItemId, sender: self.sender }) as Row[])
+      : [];
+    const seen = new Set<number>();
+    const out: HistoryEntry[] = [];
+    for (const [relation, rows] of [['same_hash', sameHash], ['same_sender', sameSender]] as const) {
+      for (const r of rows) {
+        if (seen.has(r.id)) continue;
+        seen.add(r.id);
+        out.push({
+          relation,
+          decisionId: r.id,
+          queueItemId: r.queue_item_id,
+          verdict: r.verdict,
+          reviewer: r.reviewer,
+          reason: r.reason,
+          note: r.note,
+          decidedAt: r.decided_at,
+          undoneAt: r.undone_at,
+          fileName: r.file_name,
+          sender: r.sender,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** What the bank says about each matched content: its note and metadata, and the bank's severity. */
+  private evidence(matches: Match[]): MatchEvidence[] {
+    const content = this.db.prepare(
+      `SELECT c.note, c.metadata_json, b.severity FROM bank_content c JOIN banks b ON b.id = c.bank_id WHERE c.id = ? AND b.name = ?`,
+    );
+    const bank = this.db.prepare('SELECT severity FROM banks WHERE name = ?');
+    return matches.map((m) => {
+      const row =
+        m.matcher === 'local' && /^\d+$/.test(m.contentRef)
+          ? (content.get(Number(m.contentRef), m.bankName) as { note: string | null; metadata_json: string; severity: number } | undefined)
+          : undefined;
+      let metadata: Record<string, unknown>;
+      try {
+        metadata = row ? (JSON.parse(row.metadata_json) as Record<string, unknown>) : {};
+      } catch {
+        metadata = {};
+      }
+      const severity = row?.severity ?? (bank.get(m.bankName) as { severity: number } | undefined)?.severity ?? m.severity ?? null;
+      return { matchId: m.id, bankSeverity: severity, contentNote: row?.note ?? null, contentMetadata: metadata };
+    });
+  }
+
+  /** Media, matches and active claims for a page of rows in three queries (not three per row). */
+  private hydrateMany(rows: QueueRow[], now: number): QueueItem[] {
+    if (rows.length === 0) return [];
+    const mediaIds = rows.map((r) => r.media_id);
+    const placeholders = mediaIds.map(() => '?').join(',');
+    const mediaRows = this.db.prepare(`SELECT * FROM media_items WHERE id IN (${placeholders})`).all(...mediaIds) as (Parameters<typeof mediaFromRow>[0] & { id: number })[];
+    const mediaById = new Map(mediaRows.map((m) => [m.id, mediaFromRow(m)]));
+    const matchRows = this.db
+      .prepare(
+        `SELECT id, media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, severity, variant
+           FROM matches WHERE media_id IN (${placeholders}) ORDER BY distance, id`,
+      )
+      .all(...mediaIds) as MatchRow[];
+    const matchesByMedia = new Map<number, Match[]>();
+    for (const m of matchRows) {
+      const list = matchesByMedia.get(m.media_id) ?? [];
+      list.push({
+        id: m.id,
+        matcher: m.matcher,
+        bankName: m.bank_name,
+        contentRef: m.content_ref,
+        signalType: m.signal_type,
+        signal: m.signal,
+        distance: m.distance,
+        label: m.label,
+        severity: m.severity,
+        variant: m.variant,
+      });
+      matchesByMedia.set(m.media_id, list);
+    }
+    const ids = rows.map((r) => r.id);
+    const claimRows = this.db
+      .prepare(`SELECT queue_item_id, reviewer, session_id, claimed_at, expires_at FROM claims WHERE expires_at > ? AND queue_item_id IN (${ids.map(() => '?').join(',')})`)
+      .all(now, ...ids) as { queue_item_id: number; reviewer: string; session_id: string; claimed_at: number; expires_at: number }[];
+    const claims = new Map<number, Claim>(
+      claimRows.map((c) => [c.queue_item_id, { queueItemId: c.queue_item_id, reviewer: c.reviewer, sessionId: c.session_id, claimedAt: c.claimed_at, expiresAt: c.expires_at }]),
+    );
+    return rows.map((row) => ({
       id: row.id,
       status: row.status,
       priority: row.priority,
       bestDistance: row.best_distance,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
-      media,
-      matches: matches.map(
-        (m): Match => ({ id: m.id, matcher: m.matcher, bankName: m.bank_name, contentRef: m.content_ref, signalType: m.signal_type, signal: m.signal, distance: m.distance, label: m.label }),
-      ),
-    };
+      media: mediaById.get(row.media_id)!,
+      matches: matchesByMedia.get(row.media_id) ?? [],
+      claim: claims.get(row.id) ?? null,
+    }));
   }
+}
+
+interface DecisionRow {
+  id: number;
+  queue_item_id: number;
+  verdict: Verdict;
+  reviewer: string;
+  reason: string | null;
+  note: string | null;
+  decided_at: number;
+  undone_at: number | null;
+  undone_by?: string | null;
 }

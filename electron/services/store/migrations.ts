@@ -219,6 +219,7 @@ export const migrations: Migration[] = [
 
       CREATE INDEX queue_items_status_rank ON queue_items (status, rank DESC, id);
       CREATE INDEX queue_items_rank ON queue_items (rank DESC, id);
+      CREATE INDEX queue_items_status_media ON queue_items (status, media_id);
       CREATE INDEX queue_items_source ON queue_items (source, status);
       CREATE INDEX queue_items_sender ON queue_items (sender, status);
       CREATE INDEX queue_items_room ON queue_items (room_id, status);
