@@ -100,3 +100,30 @@ describe('bank export and import', () => {
     expect(banks.importCsv('FromCsv', csv)).toMatchObject({ added: 3, rejected: [] });
   });
 });
+
+describe('dihedral matching', () => {
+  // The bridge picture's DCT-domain variants, from ../shared/docs/pdq.md (Original, Rotate90, Rotate180, Rotate270, FlipX, FlipY, FlipPlus1, FlipMinus1).
+  const BRIDGE = [
+    'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22',
+    '30a10efd71c83f429013d48d0ffffc52e34e0e17ada952a9d29685211ea9e5af',
+    'adad5a64b5a102e55b62a08856dacd5ae63b847fc337b4b766b319361bc93188',
+    'a5f0b457a49995e8c1065c275aaa54d8b61ba49df8fcfc0383c32f8b0bfc4f05',
+    'f8f80f31e0f457b00637f5d5028f980fb36ed12a9622e1e233e64c634e9c64dd',
+    '0dad2599b1a1bd1a5362576752da32a5e63b7380c2374b4866b346c91bc9ce77',
+    'f0a5e102f1ccc0bd945308720fff038de34ef1e8ada9a956d2967ade5ea91a50',
+    'a5f04ba8a4996a17c906a3d85aaaa927b61b5b42f8fc03fc87c3d0740bfcb0fa',
+  ];
+
+  it('finds a banked rotated copy through the variants, and says which transform matched', () => {
+    const { banks, matcher } = setup();
+    banks.importCsv('Rotated', `pdq,${flip(BRIDGE[1]!, 4)},bridge turned`);
+    expect(matcher.match({ md5: MD5, sha256: SHA, pdq: BRIDGE[0]! })).toEqual([]);
+    expect(matcher.match({ md5: MD5, sha256: SHA, pdq: BRIDGE[0]!, pdqDihedral: BRIDGE })).toMatchObject([{ distance: 4, variant: 'rotate90', label: 'bridge turned' }]);
+  });
+
+  it('reports the original when it is the closest', () => {
+    const { banks, matcher } = setup();
+    banks.importCsv('B', `pdq,${BRIDGE[0]},bridge`);
+    expect(matcher.match({ md5: MD5, sha256: SHA, pdq: BRIDGE[0]!, pdqDihedral: BRIDGE })).toMatchObject([{ distance: 0, variant: 'original' }]);
+  });
+});

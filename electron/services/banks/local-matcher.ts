@@ -3,11 +3,14 @@ import type { MediaMatcher } from '../ingest/ingest-service';
 import type { NewMatch } from '../queue/queue-service';
 import type { BankRepository } from './bank-repository';
 import { PdqIndex } from './pdq-index';
+import { DIHEDRAL_NAMES } from '../hashing';
 
 export interface MediaSignals {
   md5: string;
   sha256: string;
   pdq: string | null;
+  /** The 8 dihedral PDQ variants (original first), to find rotated and mirrored copies. */
+  pdqDihedral?: string[] | null;
 }
 
 export interface LocalMatch {
@@ -20,6 +23,8 @@ export interface LocalMatch {
   signal: string;
   distance: number;
   label: string | null;
+  /** For PDQ: which transform of the media matched ('original', 'rotate90', …). */
+  variant: string | null;
 }
 
 interface SignalRow {
@@ -82,11 +87,19 @@ export class LocalMatcher {
       for (const row of exact.all({ now, type, signal }) as SignalRow[]) found.push(toMatch(row, 0));
     }
     if (media.pdq) {
-      const hits = this.pdqIndex().query(media.pdq, this.maxThreshold);
+      // Each bank hash is matched by the closest of the media's variants; the original wins ties.
+      const variants = media.pdqDihedral && media.pdqDihedral.length === DIHEDRAL_NAMES.length ? media.pdqDihedral : [media.pdq];
+      const best = new Map<number, { distance: number; variant: string }>();
+      variants.forEach((hex, i) => {
+        for (const hit of this.pdqIndex().query(hex, this.maxThreshold)) {
+          const seen = best.get(hit.id);
+          if (!seen || hit.distance < seen.distance) best.set(hit.id, { distance: hit.distance, variant: DIHEDRAL_NAMES[i] ?? 'original' });
+        }
+      });
       const byId = this.db.prepare(`${SIGNAL_SELECT} AND s.id = @id`);
-      for (const hit of hits) {
-        const row = byId.get({ now, id: hit.id }) as SignalRow | undefined;
-        if (row && hit.distance <= row.pdqThreshold) found.push(toMatch(row, hit.distance));
+      for (const [id, hit] of best) {
+        const row = byId.get({ now, id }) as SignalRow | undefined;
+        if (row && hit.distance <= row.pdqThreshold) found.push({ ...toMatch(row, hit.distance), variant: hit.variant });
       }
     }
     return found;
@@ -104,6 +117,7 @@ function toMatch(row: SignalRow, distance: number): LocalMatch {
     signal: row.signal,
     distance,
     label: row.label,
+    variant: null,
   };
 }
 
@@ -126,6 +140,7 @@ export function localMediaMatcher(matcher: LocalMatcher): MediaMatcher {
           distance: m.distance,
           label: m.label,
           severity: m.severity,
+          variant: m.variant,
         }));
       return { matches, allowListed };
     },

@@ -25,7 +25,12 @@ export interface MediaSignals {
   md5: string;
   sha256: string;
   pdq: string | null;
+  /** The 8 dihedral PDQ variants, original first (absent on retries, which only have the stored hash). */
+  pdqDihedral?: string[] | null;
 }
+
+/** Ingest hashes with the dihedral variants, so rotated and mirrored copies match too. */
+export const INGEST_HASH_OPTIONS = { dihedral: true } as const;
 
 const LOOKUP_RETRY_BASE_MS = 15_000;
 const LOOKUP_RETRY_MAX_MS = 30 * 60_000;
@@ -74,7 +79,7 @@ export class IngestService {
    * retry", and retryPendingLookups() asks that matcher again later. Nothing is dropped.
    */
   async ingestHashed(hashes: MediaHashes, source: IngestSource): Promise<{ mediaId: number; queued: boolean; lookupFailed: string[] }> {
-    const signals: MediaSignals = { md5: hashes.md5, sha256: hashes.sha256, pdq: hashes.pdq };
+    const signals: MediaSignals = { md5: hashes.md5, sha256: hashes.sha256, pdq: hashes.pdq, pdqDihedral: hashes.pdqDihedral ?? null };
     const settled = await Promise.allSettled(this.deps.matchers.map((m) => m.match(signals)));
     const results: MatcherResult[] = [];
     const failed: { matcher: string; error: string }[] = [];
@@ -186,7 +191,7 @@ export class IngestService {
       job.total = files.length;
       await this.forEachLimited(files, async (file) => {
         try {
-          const hashes = await this.deps.pool.hashFile(file);
+          const hashes = await this.deps.pool.hashFile(file, INGEST_HASH_OPTIONS);
           await this.record(job, hashes, { source, sourceRef: file, fileName: basename(file) });
         } catch (error) {
           this.fail(job, file, error);
@@ -209,7 +214,7 @@ export class IngestService {
     void (async () => {
       await this.forEachLimited(files, async (file) => {
         try {
-          const hashes = await this.deps.pool.hashBytes(new Uint8Array(file.bytes));
+          const hashes = await this.deps.pool.hashBytes(new Uint8Array(file.bytes), INGEST_HASH_OPTIONS);
           const vaultRef = this.deps.vault.put(file.bytes);
           await this.record(job, hashes, { source: 'upload', sourceRef: `upload:${hashes.sha256}`, fileName: file.name, vaultRef });
         } catch (error) {

@@ -1,6 +1,6 @@
 import { MatrixApiError, type MatrixModerationClient, type MediaEvent } from '../matrix';
 import type { HashingPool } from '../hashing';
-import type { IngestService } from '../ingest/ingest-service';
+import { INGEST_HASH_OPTIONS, type IngestService } from '../ingest/ingest-service';
 import type { MediaVault } from '../media/media-vault';
 import type { Db } from '../store/database';
 
@@ -75,7 +75,7 @@ export class MatrixIngest {
     }
     try {
       const media = await client.downloadMedia(ev.server, ev.mediaId, { maxBytes: this.deps.maxDownloadBytes() });
-      const hashes = await this.deps.pool.hashBytes(new Uint8Array(media.bytes));
+      const hashes = await this.deps.pool.hashBytes(new Uint8Array(media.bytes), INGEST_HASH_OPTIONS);
       const result = await this.deps.ingest.ingestHashed(hashes, { source, sourceRef, fileName: ev.body ?? null, context: { matrix: matrixContext(ev) } });
       this.stats.ingested++;
       if (result.queued) {
