@@ -10,6 +10,8 @@ import { safeStorageCodec } from './safe-storage-codec';
 import { electronNativeBinding } from './native-binding';
 
 app.enableSandbox();
+// sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
+process.env.UV_THREADPOOL_SIZE ??= '6';
 registerAppSchemePrivileges();
 
 if (!app.requestSingleInstanceLock()) {
