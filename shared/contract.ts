@@ -630,6 +630,30 @@ export const contract = {
       rejected: z.array(z.object({ line: z.number().int(), message: z.string() })),
     }),
   },
+  'banks.startImport': {
+    // A whole file (CSV of signal_type,signal,label, or a Matchdesk JSON export), imported in the background.
+    input: z.object({ bankName, format: z.enum(['csv', 'json']), text: z.string().min(1).max(400_000_000) }).strict(),
+    output: z.object({ jobId: z.string() }),
+  },
+  'banks.importJobs': {
+    input: z.object({}).strict(),
+    output: z.array(
+      z.object({
+        id: z.string(),
+        bankName: z.string(),
+        format: z.enum(['csv', 'json']),
+        state: z.enum(['running', 'done', 'failed']),
+        total: z.number().int(),
+        processed: z.number().int(),
+        added: z.number().int(),
+        duplicates: z.number().int(),
+        rejected: z.array(z.object({ line: z.number().int(), message: z.string() })),
+        error: z.string().nullable(),
+        startedAt: z.number().int(),
+        finishedAt: z.number().int().nullable(),
+      }),
+    ),
+  },
   'banks.export': {
     input: z.object({ bankName, format: z.enum(['csv', 'json']) }).strict(),
     output: z.object({ fileName: z.string(), mime: z.string(), text: z.string() }),

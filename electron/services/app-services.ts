@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openDatabase, type Db } from './store/database';
 import { AuditLog } from './audit/audit-log';
 import { BankRepository } from './banks/bank-repository';
+import { BankImportJobs } from './banks/bank-import-jobs';
 import { LocalMatcher, localMediaMatcher } from './banks/local-matcher';
 import { MediaRepository } from './queue/media-repository';
 import { QueueService } from './queue/queue-service';
@@ -62,6 +63,7 @@ export interface Services {
   readonly db: Db;
   readonly audit: AuditLog;
   readonly banks: BankRepository;
+  readonly bankImports: BankImportJobs;
   readonly matcher: LocalMatcher;
   readonly media: MediaRepository;
   readonly queue: QueueService;
@@ -90,6 +92,18 @@ export function createServices(options: ServicesOptions): Services {
   const audit = new AuditLog(db, now);
   const banks = new BankRepository(db, now);
   const matcher = new LocalMatcher(db, banks, now);
+  const bankImports = new BankImportJobs(
+    db,
+    banks,
+    (job) =>
+      audit.append({
+        actor: options.reviewer ?? safeUserName(),
+        action: 'bank.import',
+        subject: `bank:${job.bankName}`,
+        details: { format: job.format, state: job.state, added: job.added, duplicates: job.duplicates, rejected: job.rejected.length, error: job.error },
+      }),
+    now,
+  );
   const media = new MediaRepository(db, now);
   const queue = new QueueService(db, now);
   const settings = new SettingsRepository(db);
@@ -140,6 +154,7 @@ export function createServices(options: ServicesOptions): Services {
     db,
     audit,
     banks,
+    bankImports,
     matcher,
     media,
     queue,

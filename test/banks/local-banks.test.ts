@@ -127,3 +127,36 @@ describe('dihedral matching', () => {
     expect(matcher.match({ md5: MD5, sha256: SHA, pdq: BRIDGE[0]!, pdqDihedral: BRIDGE })).toMatchObject([{ distance: 0, variant: 'original' }]);
   });
 });
+
+describe('background bank imports', () => {
+  it('imports a large CSV in chunks with progress, and ends with the same counts as a one-shot import', async () => {
+    const { db, banks } = setup();
+    const { BankImportJobs } = await import('../../electron/services/banks/bank-import-jobs');
+    const done: string[] = [];
+    const jobs = new BankImportJobs(db, banks, (j) => done.push(j.state));
+    const rows = ['signal_type,signal,label'];
+    for (let i = 0; i < 12_000; i++) rows.push(`md5,${i.toString(16).padStart(32, '0')},row ${i}`);
+    rows.push('md5,not-a-hash,bad', `md5,${(5).toString(16).padStart(32, '0')},duplicate`);
+    const job = jobs.start('Big', 'csv', rows.join('\n'));
+    const seen: number[] = [];
+    while (jobs.list()[0]!.state === 'running') {
+      seen.push(jobs.list()[0]!.processed);
+      await new Promise((r) => setImmediate(r));
+    }
+    const final = jobs.list().find((j) => j.id === job.id)!;
+    expect(final).toMatchObject({ state: 'done', total: 12_002, processed: 12_002, added: 12_000, duplicates: 1 });
+    expect(final.rejected).toEqual([{ line: 12_002, message: '"not-a-hash" is not a valid md5 signal' }]);
+    expect(new Set(seen).size).toBeGreaterThan(1);
+    expect(banks.byName('Big')?.signalCount).toBe(12_000);
+    expect(done).toEqual(['done']);
+  });
+
+  it('a file that is not a bank export fails clearly', async () => {
+    const { db, banks } = setup();
+    const { BankImportJobs } = await import('../../electron/services/banks/bank-import-jobs');
+    const jobs = new BankImportJobs(db, banks);
+    jobs.start('J', 'json', '{"hello": 1}');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(jobs.list()[0]).toMatchObject({ state: 'failed', error: 'Not a Matchdesk bank export (format matchdesk-bank/1)' });
+  });
+});

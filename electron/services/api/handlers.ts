@@ -147,6 +147,8 @@ export function createHandlers(services: Services): ContractHandlers {
       services.audit.append({ actor: reviewer(), action: 'bank.import', subject: `bank:${bankName}`, details: { format: 'json', added: result.added, duplicates: result.duplicates, rejected: result.rejected.length } });
       return result;
     },
+    'banks.startImport': ({ bankName, format, text }) => ({ jobId: services.bankImports.start(bankName, format, text).id }),
+    'banks.importJobs': () => services.bankImports.list(),
     'banks.export': ({ bankName, format }) => {
       const text = format === 'csv' ? services.banks.exportCsv(bankName) : JSON.stringify(services.banks.exportJson(bankName));
       if (text === null || text === 'null') throw new ContractError('not_found', `No bank named ${bankName}`);

@@ -89,34 +89,37 @@ export class BankRepository {
 
   /** Imports `signal_type,signal,label` rows (a header row is recognised and skipped); one content per row. */
   importCsv(bankName: string, csv: string, defaults: Omit<NewBank, 'name'> = {}): CsvImportResult {
-    const rejected: CsvImportResult['rejected'] = [];
-    let added = 0;
-    let duplicates = 0;
-    let rejectedCount = 0;
-    const run = this.db.transaction(() => {
+    const tally = newTally();
+    this.db.transaction(() => {
       const bank = this.ensure({ name: bankName, ...defaults });
-      for (const [line, fields] of readCsv(csv)) {
-        const [type = '', signal = '', label = ''] = fields;
-        if (line === 1 && type.trim().toLowerCase() === 'signal_type') continue;
-        const checked = normaliseSignal(type, signal);
+      this.importItems(bank.id, csvItems(csv), tally);
+    })();
+    return this.result(bankName, tally);
+  }
+
+  /** Adds import items (one content each) to a bank, counting into the tally. Call inside a transaction. */
+  importItems(bankId: number, items: Iterable<ImportItem>, tally: ImportTally): void {
+    for (const item of items) {
+      const valid: { type: LocalSignalType; signal: string }[] = [];
+      for (const s of item.signals) {
+        const checked = normaliseSignal(s.type, s.signal);
         if ('error' in checked) {
-          rejectedCount++;
-          if (rejected.length < MAX_REJECTIONS_REPORTED) rejected.push({ line, message: checked.error });
-          continue;
-        }
-        const result = this.addContent(bank.id, [{ type: type.trim().toLowerCase() as LocalSignalType, signal: checked.signal }], {
-          label: label.trim() || null,
-        });
-        added += result.added;
-        duplicates += result.duplicates;
+          tally.rejectedCount++;
+          if (tally.rejected.length < MAX_REJECTIONS_REPORTED) tally.rejected.push({ line: item.line, message: checked.error });
+        } else valid.push({ type: s.type.trim().toLowerCase() as LocalSignalType, signal: checked.signal });
       }
-      return bank.id;
-    });
-    run();
-    if (rejectedCount > rejected.length) {
-      rejected.push({ line: 0, message: `${rejectedCount - rejected.length} more rows rejected` });
+      if (valid.length === 0) continue;
+      const result = this.addContent(bankId, valid, { label: item.label, note: item.note, metadata: item.metadata });
+      if (result.contentId !== null && item.disabledUntil) this.setContentDisabledUntil(result.contentId, item.disabledUntil);
+      tally.added += result.added;
+      tally.duplicates += result.duplicates;
     }
-    return { bank: this.byName(bankName)!, added, duplicates, rejected };
+  }
+
+  result(bankName: string, tally: ImportTally): CsvImportResult {
+    const rejected = [...tally.rejected];
+    if (tally.rejectedCount > rejected.length) rejected.push({ line: 0, message: `${tally.rejectedCount - rejected.length} more rows rejected` });
+    return { bank: this.byName(bankName)!, added: tally.added, duplicates: tally.duplicates, rejected };
   }
 
   /** Removes these signals from a bank (content left without signals goes too). Returns how many went. */
@@ -188,27 +191,12 @@ export class BankRepository {
 
   /** Imports a matchdesk-bank/1 JSON export into the named bank (created with the export's settings if new). */
   importJson(bankName: string, data: BankExport): CsvImportResult {
-    const rejected: CsvImportResult['rejected'] = [];
-    let added = 0;
-    let duplicates = 0;
+    const tally = newTally();
     this.db.transaction(() => {
       const bank = this.ensure({ name: bankName, kind: data.bank.kind, severity: data.bank.severity, pdqThreshold: data.bank.pdqThreshold });
-      data.content.forEach((c, i) => {
-        const valid: { type: LocalSignalType; signal: string }[] = [];
-        for (const s of c.signals) {
-          const checked = normaliseSignal(s.type, s.signal);
-          if ('error' in checked) {
-            if (rejected.length < MAX_REJECTIONS_REPORTED) rejected.push({ line: i + 1, message: checked.error });
-          } else valid.push({ type: s.type.trim().toLowerCase() as LocalSignalType, signal: checked.signal });
-        }
-        if (valid.length === 0) return;
-        const result = this.addContent(bank.id, valid, { label: c.label, note: c.note, metadata: c.metadata });
-        if (result.contentId !== null && c.disabledUntil) this.setContentDisabledUntil(result.contentId, c.disabledUntil);
-        added += result.added;
-        duplicates += result.duplicates;
-      });
+      this.importItems(bank.id, jsonItems(data), tally);
     })();
-    return { bank: this.byName(bankName)!, added, duplicates, rejected };
+    return this.result(bankName, tally);
   }
 
   update(bankName: string, patch: { kind?: 'positive' | 'negative'; severity?: number; pdqThreshold?: number; enabled?: boolean }): BankRow | null {
@@ -226,4 +214,39 @@ export interface BankExport {
   format: 'matchdesk-bank/1';
   bank: { name: string; kind: 'positive' | 'negative'; severity: number; pdqThreshold: number };
   content: { label: string | null; note: string | null; metadata: Record<string, unknown>; disabledUntil: number | null; signals: { type: string; signal: string }[] }[];
+}
+
+/** One content item to import, from a CSV row or a JSON export entry. */
+export interface ImportItem {
+  line: number;
+  signals: { type: string; signal: string }[];
+  label: string | null;
+  note?: string | null;
+  metadata?: Record<string, unknown>;
+  disabledUntil?: number | null;
+}
+
+export interface ImportTally {
+  added: number;
+  duplicates: number;
+  rejectedCount: number;
+  rejected: { line: number; message: string }[];
+}
+
+export function newTally(): ImportTally {
+  return { added: 0, duplicates: 0, rejectedCount: 0, rejected: [] };
+}
+
+/** CSV rows of signal_type,signal,label as import items (a header row is recognised and skipped). */
+export function* csvItems(csv: string): Generator<ImportItem> {
+  for (const [line, fields] of readCsv(csv)) {
+    const [type = '', signal = '', label = ''] = fields;
+    if (line === 1 && type.trim().toLowerCase() === 'signal_type') continue;
+    yield { line, signals: [{ type, signal }], label: label.trim() || null };
+  }
+}
+
+export function* jsonItems(data: BankExport): Generator<ImportItem> {
+  let line = 0;
+  for (const c of data.content) yield { line: ++line, signals: c.signals, label: c.label, note: c.note, metadata: c.metadata, disabledUntil: c.disabledUntil };
 }

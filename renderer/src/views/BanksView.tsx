@@ -1,23 +1,143 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
+import type { Bank } from '../../../shared/contract';
 import { ErrorNote } from './ErrorNote';
+
+function download(fileName: string, mime: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: mime }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1_000);
+}
+
+function BankRow({ bank }: { bank: Bank }) {
+  const queryClient = useQueryClient();
+  const update = useMutation({
+    mutationFn: (patch: { severity?: number; pdqThreshold?: number; enabled?: boolean }) => call('banks.update', { bankName: bank.name, ...patch }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['banks.list'] }),
+  });
+  const exportBank = useMutation({
+    mutationFn: (format: 'csv' | 'json') => call('banks.export', { bankName: bank.name, format }),
+    onSuccess: (file) => download(file.fileName, file.mime, file.text),
+  });
+  return (
+    <tr>
+      <td>{bank.name}</td>
+      <td>{bank.kind === 'negative' ? 'allow-list' : 'match'}</td>
+      <td>
+        <input
+          type="number"
+          min={0}
+          max={100}
+          defaultValue={bank.severity}
+          aria-label={`Severity of ${bank.name}`}
+          className="narrow"
+          onBlur={(e) => Number(e.target.value) !== bank.severity && update.mutate({ severity: Math.max(0, Math.min(100, Number(e.target.value))) })}
+        />
+      </td>
+      <td>
+        ≤{' '}
+        <input
+          type="number"
+          min={0}
+          max={128}
+          defaultValue={bank.pdqThreshold}
+          aria-label={`PDQ threshold of ${bank.name}`}
+          className="narrow"
+          onBlur={(e) => Number(e.target.value) !== bank.pdqThreshold && update.mutate({ pdqThreshold: Math.max(0, Math.min(128, Number(e.target.value))) })}
+        />
+      </td>
+      <td>{bank.contentCount.toLocaleString()}</td>
+      <td>{bank.signalCount.toLocaleString()}</td>
+      <td>
+        <label className="check">
+          <input type="checkbox" checked={bank.enabled} onChange={(e) => update.mutate({ enabled: e.target.checked })} aria-label={`Match against ${bank.name}`} /> on
+        </label>
+      </td>
+      <td>
+        <button type="button" onClick={() => exportBank.mutate('csv')}>CSV</button>{' '}
+        <button type="button" onClick={() => exportBank.mutate('json')}>JSON</button>
+        {(update.isError || exportBank.isError) && <ErrorNote error={update.error ?? exportBank.error} />}
+      </td>
+    </tr>
+  );
+}
+
+function ImportJobs() {
+  const queryClient = useQueryClient();
+  const jobs = useQuery({
+    queryKey: ['banks.importJobs'],
+    queryFn: () => call('banks.importJobs', {}),
+    refetchInterval: (q) => (q.state.data?.some((j) => j.state === 'running') ? 300 : 5_000),
+  });
+  const finished = jobs.data?.filter((j) => j.state !== 'running').length ?? 0;
+  const lastFinished = useRef(finished);
+  useEffect(() => {
+    if (finished === lastFinished.current) return;
+    lastFinished.current = finished;
+    void queryClient.invalidateQueries({ queryKey: ['banks.list'] });
+  }, [finished, queryClient]);
+  if (!jobs.data?.length) return null;
+  return (
+    <ul className="jobs" aria-label="Bank imports">
+      {jobs.data.map((job) => {
+        const pct = job.total ? Math.round((job.processed / job.total) * 100) : job.state === 'running' ? 0 : 100;
+        return (
+          <li key={job.id} className={`job job-${job.state}`} data-testid="bank-import-job" data-state={job.state}>
+            <div className="job-head">
+              <span>{job.bankName} ({job.format.toUpperCase()})</span>
+              <span>{job.state === 'running' ? `${job.processed.toLocaleString()} / ${job.total.toLocaleString()}` : job.state}</span>
+            </div>
+            <progress max={100} value={pct} aria-label={`Bank import progress ${pct}%`} />
+            <div className="job-stats">
+              {job.added.toLocaleString()} signals added · {job.duplicates.toLocaleString()} already there · {job.rejected.length} rejected
+              {job.error && <span className="bad"> — {job.error}</span>}
+            </div>
+            {job.rejected.length > 0 && (
+              <details>
+                <summary>Rejected rows</summary>
+                <ul className="job-errors">{job.rejected.map((r, i) => <li key={i}>{r.line ? `line ${r.line}: ` : ''}{r.message}</li>)}</ul>
+              </details>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
 
 export function BanksView() {
   const queryClient = useQueryClient();
   const banks = useQuery({ queryKey: ['banks.list'], queryFn: () => call('banks.list', {}) });
   const [bankName, setBankName] = useState('');
   const [csv, setCsv] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [negative, setNegative] = useState(false);
+  const createBank = useMutation({
+    mutationFn: () => call('banks.create', { name: bankName.trim(), kind: negative ? 'negative' : 'positive' }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['banks.list'] }),
+  });
   const importCsv = useMutation({
     mutationFn: () => call('banks.importCsv', { bankName: bankName.trim(), csv }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['banks.list'] }),
   });
-  const onFile = async (file: File | undefined) => {
-    if (file) setCsv(await file.text());
-  };
+  const importFile = useMutation({
+    mutationFn: async (f: File) => {
+      const format = f.name.toLowerCase().endsWith('.json') ? ('json' as const) : ('csv' as const);
+      return call('banks.startImport', { bankName: bankName.trim(), format, text: await f.text() });
+    },
+    onSuccess: () => {
+      setFile(null);
+      void queryClient.invalidateQueries({ queryKey: ['banks.importJobs'] });
+    },
+  });
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    importCsv.mutate();
+    if (file) importFile.mutate(file);
+    else importCsv.mutate();
   };
 
   return (
@@ -26,33 +146,35 @@ export function BanksView() {
       {banks.isError && <ErrorNote error={banks.error} />}
       <table className="table" data-testid="banks-table">
         <thead>
-          <tr><th>Name</th><th>Kind</th><th>Severity</th><th>PDQ threshold</th><th>Content</th><th>Signals</th></tr>
+          <tr><th>Name</th><th>Kind</th><th>Severity</th><th>PDQ threshold</th><th>Content</th><th>Signals</th><th>Matching</th><th>Export</th></tr>
         </thead>
         <tbody>
-          {banks.data?.map((b) => (
-            <tr key={b.id}>
-              <td>{b.name}</td><td>{b.kind === 'negative' ? 'allow-list' : 'match'}</td><td>{b.severity}</td><td>≤ {b.pdqThreshold}</td><td>{b.contentCount}</td><td>{b.signalCount}</td>
-            </tr>
-          ))}
+          {banks.data?.map((b) => <BankRow key={`${b.id}:${b.severity}:${b.pdqThreshold}`} bank={b} />)}
           {banks.data?.length === 0 && (
-            <tr><td colSpan={6} className="muted">No banks yet.</td></tr>
+            <tr><td colSpan={8} className="muted">No banks yet.</td></tr>
           )}
         </tbody>
       </table>
+      <p className="muted">An allow-list bank suppresses matches of its hashes from every matcher, HMA included: use it for known false positives such as memes and sticker packs.</p>
 
-      <h3>Import a CSV</h3>
+      <h3>Add to a bank</h3>
       <form onSubmit={onSubmit} className="csv-form">
-        <p className="muted">Columns: <code>signal_type,signal,label</code> — signal types pdq, md5, video_md5, sha256.</p>
+        <p className="muted">CSV columns: <code>signal_type,signal,label</code> — signal types pdq, md5, video_md5, sha256. Or a Matchdesk JSON export.</p>
         <label htmlFor="bank-name">Bank</label>
         <input id="bank-name" type="text" value={bankName} onChange={(e) => setBankName(e.target.value)} list="bank-names" autoComplete="off" data-testid="bank-name" />
         <datalist id="bank-names">{banks.data?.map((b) => <option key={b.id} value={b.name} />)}</datalist>
-        <label htmlFor="bank-csv-file">CSV file</label>
-        <input id="bank-csv-file" type="file" accept=".csv,text/csv" onChange={(e) => void onFile(e.target.files?.[0])} />
-        <label htmlFor="bank-csv">or paste</label>
-        <textarea id="bank-csv" rows={6} value={csv} onChange={(e) => setCsv(e.target.value)} spellCheck={false} data-testid="bank-csv" />
-        <button type="submit" disabled={!bankName.trim() || !csv.trim() || importCsv.isPending} data-testid="import-csv">Import</button>
+        <span />
+        <label className="check">
+          <input type="checkbox" checked={negative} onChange={(e) => setNegative(e.target.checked)} /> a new bank is an allow-list
+          <button type="button" onClick={() => createBank.mutate()} disabled={!bankName.trim() || createBank.isPending}>Create empty bank</button>
+        </label>
+        <label htmlFor="bank-csv-file">File (imported in the background)</label>
+        <input id="bank-csv-file" type="file" accept=".csv,text/csv,.json,application/json" onChange={(e) => setFile(e.target.files?.[0] ?? null)} data-testid="bank-file" />
+        <label htmlFor="bank-csv">or paste CSV</label>
+        <textarea id="bank-csv" rows={6} value={csv} onChange={(e) => setCsv(e.target.value)} spellCheck={false} data-testid="bank-csv" disabled={file !== null} />
+        <button type="submit" disabled={!bankName.trim() || (!csv.trim() && !file) || importCsv.isPending || importFile.isPending} data-testid="import-csv">Import</button>
       </form>
-      {importCsv.isError && <ErrorNote error={importCsv.error} />}
+      {[createBank, importCsv, importFile].map((m, i) => (m.isError ? <ErrorNote key={i} error={m.error} /> : null))}
       {importCsv.data && (
         <p role="status" data-testid="csv-result">
           Added {importCsv.data.added} signals to {importCsv.data.bank.name}; {importCsv.data.duplicates} already there; {importCsv.data.rejected.length} rows rejected.
@@ -61,6 +183,7 @@ export function BanksView() {
           )}
         </p>
       )}
+      <ImportJobs />
     </section>
   );
 }
