@@ -268,6 +268,7 @@ export const matrixStatusSchema = z.object({
     ingested: z.number().int(),
     queued: z.number().int(),
     skippedEncrypted: z.number().int(),
+    skippedBySha256: z.number().int(),
     failed: z.number().int(),
     lastError: z.string().nullable(),
   }),

@@ -132,7 +132,14 @@ export function createServices(options: ServicesOptions): Services {
     audit,
     banks,
     pool,
-    matrixIngest: { db, pool, ingest, vault },
+    matrixIngest: {
+      db,
+      pool,
+      ingest,
+      vault,
+      sha256IsAllBanksNeed: () => !hma.client() && matcher.onlyExactSha256(),
+      sha256Matches: (sha256) => matcher.match({ md5: '', sha256, pdq: null }).some((m) => m.bankKind === 'positive'),
+    },
     actor: () => reviewer,
     now,
   });

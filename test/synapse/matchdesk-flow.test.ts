@@ -171,6 +171,27 @@ describe('Matchdesk against a real Synapse', () => {
     expect(services.audit.verify().ok).toBe(true);
   });
 
+  it('when the banks hold only SHA-256 hashes, media whose server-side SHA-256 matches nothing is not downloaded', async () => {
+    // Banks with PDQ or MD5 need the bytes: switch them off (the earlier confirms filled "Confirmed by reviewers").
+    await call('banks.update', { bankName: 'Known abuse (test)', enabled: false });
+    await call('banks.update', { bankName: 'Confirmed by reviewers', enabled: false });
+    const banned = new Uint8Array(await renderScene(31));
+    const other = new Uint8Array(await renderScene(32));
+    await call('banks.importCsv', { bankName: 'SHA-256 only', csv: `sha256,${(await hashBytes(banned)).sha256},banned file\n` });
+    await call('matrix.updateOptions', { sources: { live: true, reports: false, quarantine: false } });
+    const roomId = await hs.createRoom(hs.user.accessToken, { name: 'SHA room', invite: [hs.admin.userId] });
+    await hs.joinRoom(hs.admin.accessToken, roomId);
+    const before = (await call<{ stats: { skippedBySha256: number; ingested: number } }>('matrix.status')).stats;
+    const otherEvent = await hs.sendImage(hs.user.accessToken, roomId, await hs.uploadMedia(hs.user.accessToken, other, 'image/jpeg', 'other.jpg'), { mimetype: 'image/jpeg' });
+    const bannedEvent = await hs.sendImage(hs.user.accessToken, roomId, await hs.uploadMedia(hs.user.accessToken, banned, 'image/jpeg', 'banned.jpg'), { mimetype: 'image/jpeg' });
+    const item = await queueItemFor(bannedEvent);
+    expect(item.source).toBe('matrix_live');
+    const after = (await call<{ stats: { skippedBySha256: number; ingested: number } }>('matrix.status')).stats;
+    expect(after.skippedBySha256 - before.skippedBySha256).toBe(1);
+    expect(after.ingested - before.ingested).toBe(1);
+    expect(services.db.prepare("SELECT COUNT(*) AS n FROM media_items WHERE json_extract(context_json, '$.matrix.eventId') = ?").get(otherEvent)).toEqual({ n: 0 });
+  });
+
   it('sign-in errors are clear: a wrong URL, a bad token', async () => {
     const bad = await services.dispatch('matrix.signIn', { homeserverUrl: 'http://127.0.0.1:1', accessToken: 'x' });
     expect(bad).toMatchObject({ ok: false, error: { code: 'unavailable' } });

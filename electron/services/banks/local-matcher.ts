@@ -74,6 +74,17 @@ export class LocalMatcher {
     return index;
   }
 
+  /** True when the enabled banks hold SHA-256 signals only (so nothing but the file's SHA-256 can match). */
+  onlyExactSha256(): boolean {
+    const row = this.db
+      .prepare(
+        `SELECT SUM(CASE WHEN s.signal_type = 'sha256' THEN 1 ELSE 0 END) AS sha, SUM(CASE WHEN s.signal_type != 'sha256' THEN 1 ELSE 0 END) AS other
+           FROM bank_signals s JOIN banks b ON b.id = s.bank_id WHERE b.enabled = 1 AND b.kind = 'positive'`,
+      )
+      .get() as { sha: number | null; other: number | null };
+    return (row.sha ?? 0) > 0 && (row.other ?? 0) === 0;
+  }
+
   match(media: MediaSignals): LocalMatch[] {
     const now = this.now();
     const found: LocalMatch[] = [];

@@ -9,6 +9,8 @@ export interface MatrixIngestStats {
   ingested: number;
   queued: number;
   skippedEncrypted: number;
+  /** Not downloaded: the server's SHA-256 matched nothing, and SHA-256 is all the banks can match. */
+  skippedBySha256: number;
   failed: number;
   lastError: string | null;
 }
@@ -38,7 +40,7 @@ export function matrixContext(ev: MediaEvent): Record<string, unknown> {
  * sniffed type), hash in memory, match, and keep the bytes only encrypted and only for items that need review.
  */
 export class MatrixIngest {
-  readonly stats: MatrixIngestStats = { seen: 0, ingested: 0, queued: 0, skippedEncrypted: 0, failed: 0, lastError: null };
+  readonly stats: MatrixIngestStats = { seen: 0, ingested: 0, queued: 0, skippedEncrypted: 0, skippedBySha256: 0, failed: 0, lastError: null };
 
   constructor(
     private readonly deps: {
@@ -48,6 +50,10 @@ export class MatrixIngest {
       ingest: IngestService;
       vault: MediaVault;
       maxDownloadBytes: () => number;
+      /** True when every enabled matcher can only match exact SHA-256 (local SHA-256 banks, HMA off). */
+      sha256IsAllBanksNeed?: () => boolean;
+      /** Whether a SHA-256 matches any enabled bank. */
+      sha256Matches?: (sha256: string) => boolean;
     },
   ) {}
 
@@ -74,6 +80,14 @@ export class MatrixIngest {
       return;
     }
     try {
+      if (client.session.isAdmin && this.deps.sha256IsAllBanksNeed?.() && this.deps.sha256Matches) {
+        // Synapse knows the file's SHA-256: when that is all the banks can match, a miss needs no download.
+        const info = await client.getMediaInfo(ev.server, ev.mediaId);
+        if (info.sha256 && !this.deps.sha256Matches(info.sha256.toLowerCase())) {
+          this.stats.skippedBySha256++;
+          return;
+        }
+      }
       const media = await client.downloadMedia(ev.server, ev.mediaId, { maxBytes: this.deps.maxDownloadBytes() });
       const hashes = await this.deps.pool.hashBytes(new Uint8Array(media.bytes), INGEST_HASH_OPTIONS);
       const result = await this.deps.ingest.ingestHashed(hashes, { source, sourceRef, fileName: ev.body ?? null, context: { matrix: matrixContext(ev) } });
