@@ -189,19 +189,14 @@ export const claimSchema = z.object({
   claimedAt: z.number().int(),
   expiresAt: z.number().int(),
 });
-export const historyEntrySchema = z.object({
-  relation: z.enum(['same_hash', 'same_sender']),
-  decisionId: id,
-  queueItemId: id,
-  verdict: verdictSchema,
-  reviewer: z.string(),
-  reason: z.string().nullable(),
-  note: z.string().nullable(),
-  decidedAt: z.number().int(),
-  undoneAt: z.number().int().nullable(),
-  fileName: z.string().nullable(),
-  sender: z.string().nullable(),
-});
+export const historyEntrySchema = decisionSchema
+  .pick({ queueItemId: true, verdict: true, reviewer: true, reason: true, note: true, decidedAt: true, undoneAt: true })
+  .extend({
+    relation: z.enum(['same_hash', 'same_sender']),
+    decisionId: id,
+    fileName: z.string().nullable(),
+    sender: z.string().nullable(),
+  });
 export const matchEvidenceSchema = z.object({
   matchId: id,
   bankSeverity: z.number().int().nullable(),
@@ -242,6 +237,9 @@ export const statsOverviewSchema = z.object({
   timeToDecisionP90Ms: z.number().int().nullable(),
   totals: z.object(verdictCounts),
 });
+
+const rejectedRowsSchema = z.array(z.object({ line: z.number().int(), message: z.string() }));
+const bankImportResultSchema = z.object({ bank: bankSchema, added: z.number().int(), duplicates: z.number().int(), rejected: rejectedRowsSchema });
 
 const bankName = z
   .string()
@@ -516,12 +514,7 @@ export const contract = {
   'banks.importCsv': {
     // CSV of signal_type,signal,label (header optional). Creates the bank if it does not exist.
     input: z.object({ bankName, csv: z.string().max(200_000_000) }).strict(),
-    output: z.object({
-      bank: bankSchema,
-      added: z.number().int(),
-      duplicates: z.number().int(),
-      rejected: z.array(z.object({ line: z.number().int(), message: z.string() })),
-    }),
+    output: bankImportResultSchema,
   },
   'matrix.status': {
     input: z.object({}).strict(),
@@ -624,12 +617,7 @@ export const contract = {
         }),
       })
       .strict(),
-    output: z.object({
-      bank: bankSchema,
-      added: z.number().int(),
-      duplicates: z.number().int(),
-      rejected: z.array(z.object({ line: z.number().int(), message: z.string() })),
-    }),
+    output: bankImportResultSchema,
   },
   'banks.startImport': {
     // A whole file (CSV of signal_type,signal,label, or a Matchdesk JSON export), imported in the background.
@@ -648,7 +636,7 @@ export const contract = {
         processed: z.number().int(),
         added: z.number().int(),
         duplicates: z.number().int(),
-        rejected: z.array(z.object({ line: z.number().int(), message: z.string() })),
+        rejected: rejectedRowsSchema,
         error: z.string().nullable(),
         startedAt: z.number().int(),
         finishedAt: z.number().int().nullable(),
