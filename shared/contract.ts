@@ -56,6 +56,12 @@ export const decisionSchema = z.object({
   undoneBy: z.string().nullable(),
 });
 
+export const extraActionsSchema = z
+  .object({ quarantineSenderMedia: z.boolean(), quarantineRoomMedia: z.boolean(), redactSenderEvents: z.boolean() })
+  .partial()
+  .strict();
+export type ExtraActions = z.output<typeof extraActionsSchema>;
+
 export const actionStateSchema = z.enum(['pending', 'running', 'done', 'failed', 'cancelled']);
 
 export const actionSchema = z.object({
@@ -446,6 +452,8 @@ export const contract = {
         note: z.string().max(4000).optional(),
         /** The deciding window (see claims.*): a lease held by another reviewer or window refuses the decision. */
         sessionId: sessionIdSchema.optional(),
+        /** For a confirmed Matrix item, wider actions the moderator asks for on this decision. */
+        extraActions: extraActionsSchema.optional(),
       })
       .strict(),
     output: z.object({

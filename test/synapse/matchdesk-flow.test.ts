@@ -192,6 +192,36 @@ describe('Matchdesk against a real Synapse', () => {
     expect(services.db.prepare("SELECT COUNT(*) AS n FROM media_items WHERE json_extract(context_json, '$.matrix.eventId') = ?").get(otherEvent)).toEqual({ n: 0 });
   });
 
+  it('a confirm can also quarantine the whole room\'s media and redact all of the sender\'s events, when the moderator asks', async () => {
+    const banned = new Uint8Array(await renderScene(41));
+    await call('banks.importCsv', { bankName: 'SHA-256 only', csv: `sha256,${(await hashBytes(banned)).sha256},another banned file\n` });
+    const roomId = await hs.createRoom(hs.user.accessToken, { name: 'Raid room', invite: [hs.admin.userId] });
+    await hs.joinRoom(hs.admin.accessToken, roomId);
+    const innocent = await hs.uploadMedia(hs.user.accessToken, new Uint8Array(await renderScene(42)), 'image/jpeg', 'innocent.jpg');
+    await hs.sendImage(hs.user.accessToken, roomId, innocent, { mimetype: 'image/jpeg' });
+    const textEvent = await hs.sendMessage(hs.user.accessToken, roomId, { msgtype: 'm.text', body: 'spam spam spam' });
+    const bannedMedia = await hs.uploadMedia(hs.user.accessToken, banned, 'image/jpeg', 'banned2.jpg');
+    const bannedEvent = await hs.sendImage(hs.user.accessToken, roomId, bannedMedia, { mimetype: 'image/jpeg' });
+    const item = await queueItemFor(bannedEvent);
+
+    const decided = await call<{ decision: { id: number }; actions: { kind: string }[] }>('queue.decide', {
+      id: item.id,
+      verdict: 'confirm',
+      extraActions: { quarantineRoomMedia: true, redactSenderEvents: true },
+    });
+    expect(decided.actions.map((a) => a.kind)).toEqual(expect.arrayContaining(['matrix.quarantine_room_media', 'matrix.redact_user_events']));
+    await drainUntilSettled(decided.decision.id);
+    const innocentInfo = await hs.api('GET', `/_synapse/admin/v1/media/${innocent.server}/${innocent.mediaId}`, hs.admin.accessToken);
+    expect((innocentInfo.json.media_info as { quarantined_by?: string }).quarantined_by).toBe(hs.admin.userId);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ev = await hs.api('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(textEvent)}`, hs.user.accessToken);
+      if ((ev.json.unsigned as { redacted_because?: unknown } | undefined)?.redacted_because) break;
+      if (Date.now() > deadline) throw new Error('the sender\'s text message was not redacted');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
   it('sign-in errors are clear: a wrong URL, a bad token', async () => {
     const bad = await services.dispatch('matrix.signIn', { homeserverUrl: 'http://127.0.0.1:1', accessToken: 'x' });
     expect(bad).toMatchObject({ ok: false, error: { code: 'unavailable' } });

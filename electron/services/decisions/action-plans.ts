@@ -44,6 +44,8 @@ export interface PlanInput {
   reason: string | null;
   media: { id: number; md5: string; sha256: string; pdq: string | null; sourceRef: string; fileName: string | null; matrix: MatrixContext | null };
   matches: { matcher: 'local' | 'hma'; bankName: string; contentRef: string; signalType: string; distance: number }[];
+  /** Wider actions the moderator asked for on this decision. */
+  extra?: { quarantineSenderMedia?: boolean; quarantineRoomMedia?: boolean; redactSenderEvents?: boolean };
 }
 
 function mediaSignals(media: PlanInput['media']): SignalRef[] {
@@ -69,7 +71,12 @@ export function planActions(input: PlanInput, config: ActionPlanConfig): ActionS
     if (m?.roomId && m.eventId && c.redactEvent) {
       actions.push({ kind: 'matrix.redact_event', params: { roomId: m.roomId, eventId: m.eventId, reason: 'Removed by moderators: matched known harmful media' } });
     }
-    if (m?.sender && c.quarantineSenderMedia) actions.push({ kind: 'matrix.quarantine_user_media', params: { userId: m.sender } });
+    const extra = input.extra ?? {};
+    if (m?.sender && (c.quarantineSenderMedia || extra.quarantineSenderMedia)) actions.push({ kind: 'matrix.quarantine_user_media', params: { userId: m.sender } });
+    if (m?.roomId && extra.quarantineRoomMedia) actions.push({ kind: 'matrix.quarantine_room_media', params: { roomId: m.roomId } });
+    if (m?.sender && extra.redactSenderEvents) {
+      actions.push({ kind: 'matrix.redact_user_events', params: { userId: m.sender, reason: 'Removed by moderators: the account shared known harmful media' } });
+    }
     if (c.addToLocalBank) {
       actions.push({
         kind: 'local.add_to_bank',

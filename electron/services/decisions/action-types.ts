@@ -11,6 +11,8 @@ export type ActionSpec =
   | { kind: 'matrix.protect_media'; params: { mediaId: string } }
   | { kind: 'matrix.unprotect_media'; params: { mediaId: string } }
   | { kind: 'matrix.quarantine_user_media'; params: { userId: string } }
+  | { kind: 'matrix.quarantine_room_media'; params: { roomId: string } }
+  | { kind: 'matrix.redact_user_events'; params: { userId: string; reason: string } }
   | { kind: 'matrix.redact_event'; params: { roomId: string; eventId: string; reason: string } }
   | { kind: 'matrix.notify'; params: { text: string } }
   | { kind: 'local.add_to_bank'; params: { bankName: string; negative: boolean; signals: SignalRef[]; label: string | null; note: string; metadata: Record<string, unknown> } }
@@ -75,6 +77,8 @@ export const ACTION_LABELS: Record<ActionKind, string> = {
   'matrix.protect_media': 'Protect the media from quarantine',
   'matrix.unprotect_media': 'Remove quarantine protection',
   'matrix.quarantine_user_media': "Quarantine all of the sender's media",
+  'matrix.quarantine_room_media': "Quarantine all of the room's media",
+  'matrix.redact_user_events': "Redact all of the sender's events",
   'matrix.redact_event': 'Redact the event',
   'matrix.notify': 'Post a notice to the management room',
   'local.add_to_bank': 'Add the hashes to a local bank',

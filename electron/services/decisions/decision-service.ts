@@ -21,6 +21,7 @@ export interface DecideInput {
   reason?: string;
   note?: string;
   reviewer: string;
+  extraActions?: { quarantineSenderMedia?: boolean; quarantineRoomMedia?: boolean; redactSenderEvents?: boolean };
 }
 
 export interface UndoResult {
@@ -93,6 +94,7 @@ export class DecisionService {
           reason: input.reason ?? null,
           media: { id: media.id, md5: media.md5, sha256: media.sha256, pdq: media.pdq, sourceRef: media.source_ref, fileName: media.file_name, matrix: context.matrix ?? null },
           matches: matches.map((m) => ({ matcher: m.matcher, bankName: m.bank_name, contentRef: m.content_ref, signalType: m.signal_type, distance: m.distance })),
+          ...(input.extraActions ? { extra: input.extraActions } : {}),
         },
         config,
       );

@@ -33,6 +33,9 @@ export function matrixExecutors(actions: () => MatrixActions | null): ExecutorRe
     'matrix.protect_media': (p) => withClient((a) => a.protectMedia(p.mediaId)),
     'matrix.unprotect_media': (p) => withClient((a) => a.unprotectMedia(p.mediaId)),
     'matrix.quarantine_user_media': (p) => withClient((a) => a.quarantineUserMedia(p.userId)),
+    'matrix.quarantine_room_media': (p) => withClient((a) => a.quarantineRoomMedia(p.roomId)),
+    // Synapse runs this as a background task; re-running it after a crash redacts nothing new.
+    'matrix.redact_user_events': (p) => withClient((a) => a.redactUserEvents({ userId: p.userId, reason: p.reason })),
     'matrix.redact_event': (p, ctx) => withClient((a) => a.redactEvent({ roomId: p.roomId, eventId: p.eventId, reason: p.reason, idempotencyKey: ctx.idempotencyKey })),
     'matrix.notify': (p, ctx) => withClient((a) => a.postNotice({ text: p.text, idempotencyKey: ctx.idempotencyKey })),
   };

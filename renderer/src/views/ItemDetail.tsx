@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Claim, QueueItem, Verdict } from '../../../shared/contract';
+import type { Claim, ExtraActions, QueueItem, Verdict } from '../../../shared/contract';
 import { call } from '../api';
 import { ALL_REASONS, REASONS, VERDICT_LABEL, formatAge, formatBytes } from '../queue/reasons';
 import { ErrorNote } from './ErrorNote';
@@ -34,6 +34,9 @@ export interface ItemDetailProps {
   setReason: (reason: string) => void;
   note: string;
   setNote: (note: string) => void;
+  /** Wider Matrix actions for a confirm, asked for on this decision only. */
+  extraActions: ExtraActions;
+  setExtraActions: (extra: ExtraActions) => void;
   claim: ClaimState;
   /** The verdict this window just gave (before the store confirms it). */
   pendingVerdict: Verdict | undefined;
@@ -44,7 +47,7 @@ export interface ItemDetailProps {
 
 const DECIDABLE = new Set(['pending', 'escalated', 'skipped']);
 
-export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, quiet, onToggleReveal, onDecide, onUndo, reason, setReason, note, setNote, noteRef, reviewer, now }: ItemDetailProps) {
+export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, quiet, onToggleReveal, onDecide, onUndo, reason, setReason, note, setNote, extraActions, setExtraActions, noteRef, reviewer, now }: ItemDetailProps) {
   const queryClient = useQueryClient();
   const item = useQuery({ ...itemQuery(id), placeholderData: placeholder ? { ...placeholder, decisions: [], actions: [] } : undefined });
   const retry = useMutation({
@@ -101,6 +104,23 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
             </select>
             <label htmlFor="note">Note</label>
             <input id="note" ref={noteRef} type="text" value={note} onChange={(e) => setNote(e.target.value)} maxLength={4000} data-testid="note" aria-keyshortcuts="n" placeholder="Optional (n)" />
+            {matrix && (
+              <fieldset className="extra-actions">
+                <legend>If confirmed, also</legend>
+                {(
+                  [
+                    ['quarantineSenderMedia', `quarantine all media of ${matrix.sender ?? 'the sender'}`],
+                    ['quarantineRoomMedia', `quarantine all media in ${matrix.roomName ?? matrix.roomId ?? 'the room'}`],
+                    ['redactSenderEvents', `redact all events of ${matrix.sender ?? 'the sender'}`],
+                  ] as const
+                ).map(([key, label]) => (
+                  <label key={key} className="check">
+                    <input type="checkbox" checked={Boolean(extraActions[key])} onChange={(e) => setExtraActions({ ...extraActions, [key]: e.target.checked })} data-testid={`extra-${key}`} />
+                    {label}
+                  </label>
+                ))}
+              </fieldset>
+            )}
             <div className="decide-buttons">
               <button type="button" className="confirm" onClick={() => onDecide('confirm')} disabled={!decidable || heldByOther} data-testid="decide-confirm" aria-keyshortcuts="c">
                 Confirm match <kbd>c</kbd>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { Claim, QueueCounts, QueueFilter, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
+import type { Claim, ExtraActions, QueueCounts, QueueFilter, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
 import { call } from '../api';
 import { SESSION_ID } from '../session';
 import { useWellbeing } from '../wellbeing';
@@ -67,6 +67,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
   const [revealedFor, setRevealedFor] = useState<number | null>(null);
   const [reason, setReason] = useState('');
   const [note, setNote] = useState('');
+  const [extraActions, setExtraActions] = useState<ExtraActions>({});
   const [claims, setClaims] = useState<Map<number, ClaimState>>(() => new Map());
   const [helpOpen, setHelpOpen] = useState(false);
   const [bulkVerdict, setBulkVerdict] = useState<Verdict | null>(null);
@@ -263,9 +264,11 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
       bumpCounts([{ from: status, to: VERDICT_STATUS[verdict] }]);
       setRevealedFor(null);
       if (next) goTo(next.id);
-      const input = { id, verdict, sessionId: SESSION_ID, ...(reason ? { reason } : {}), ...(note.trim() ? { note: note.trim() } : {}) };
+      const wider = verdict === 'confirm' && Object.values(extraActions).some(Boolean) ? { extraActions } : {};
+      const input = { id, verdict, sessionId: SESSION_ID, ...(reason ? { reason } : {}), ...(note.trim() ? { note: note.trim() } : {}), ...wider };
       setReason('');
       setNote('');
+      setExtraActions({});
       const decision = call('queue.decide', input).then(
         (r) => {
           queryClient.setQueryData(itemQuery(id).queryKey, (old: object | undefined) => (old ? { ...old, status: r.status } : old));
@@ -282,7 +285,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
       );
       undoStack.current.push({ queueItemId: id, verdict, decision });
     },
-    [current, statusOf, decided, claimState, upcoming, goTo, reason, note, queryClient, scheduleRefresh, unmark, toasts, bumpCounts],
+    [current, statusOf, decided, claimState, upcoming, goTo, reason, note, extraActions, queryClient, scheduleRefresh, unmark, toasts, bumpCounts],
   );
 
   const bulkDecide = useCallback(
@@ -534,6 +537,8 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
             setReason={setReason}
             note={note}
             setNote={setNote}
+            extraActions={extraActions}
+            setExtraActions={setExtraActions}
             claim={claimState}
             pendingVerdict={pendingVerdict}
             noteRef={noteRef}
