@@ -104,23 +104,6 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
             </select>
             <label htmlFor="note">Note</label>
             <input id="note" ref={noteRef} type="text" value={note} onChange={(e) => setNote(e.target.value)} maxLength={4000} data-testid="note" aria-keyshortcuts="n" placeholder="Optional (n)" />
-            {matrix && (
-              <fieldset className="extra-actions">
-                <legend>If confirmed, also</legend>
-                {(
-                  [
-                    ['quarantineSenderMedia', `quarantine all media of ${matrix.sender ?? 'the sender'}`],
-                    ['quarantineRoomMedia', `quarantine all media in ${matrix.roomName ?? matrix.roomId ?? 'the room'}`],
-                    ['redactSenderEvents', `redact all events of ${matrix.sender ?? 'the sender'}`],
-                  ] as const
-                ).map(([key, label]) => (
-                  <label key={key} className="check">
-                    <input type="checkbox" checked={Boolean(extraActions[key])} onChange={(e) => setExtraActions({ ...extraActions, [key]: e.target.checked })} data-testid={`extra-${key}`} />
-                    {label}
-                  </label>
-                ))}
-              </fieldset>
-            )}
             <div className="decide-buttons">
               <button type="button" className="confirm" onClick={() => onDecide('confirm')} disabled={!decidable || heldByOther} data-testid="decide-confirm" aria-keyshortcuts="c">
                 Confirm match <kbd>c</kbd>
@@ -135,6 +118,26 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                 Skip <kbd>s</kbd>
               </button>
             </div>
+            {matrix && (
+              <details className="extra-actions">
+                <summary>
+                  If confirmed, also…
+                  {Object.values(extraActions).some(Boolean) && <strong> ({Object.values(extraActions).filter(Boolean).length} chosen)</strong>}
+                </summary>
+                {(
+                  [
+                    ['quarantineSenderMedia', `quarantine all media of ${matrix.sender ?? 'the sender'}`],
+                    ['quarantineRoomMedia', `quarantine all media in ${matrix.roomName ?? matrix.roomId ?? 'the room'}`],
+                    ['redactSenderEvents', `redact all events of ${matrix.sender ?? 'the sender'}`],
+                  ] as const
+                ).map(([key, label]) => (
+                  <label key={key} className="check">
+                    <input type="checkbox" checked={Boolean(extraActions[key])} onChange={(e) => setExtraActions({ ...extraActions, [key]: e.target.checked })} data-testid={`extra-${key}`} />
+                    {label}
+                  </label>
+                ))}
+              </details>
+            )}
           </form>
         ) : (
           <p className="muted decided-note">
