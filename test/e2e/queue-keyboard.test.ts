@@ -253,6 +253,8 @@ describe('the review queue from the keyboard, in Chromium', () => {
     await page.getByTestId('quiet-toggle').focus();
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await apiCall<{ effective: { quietMode: boolean } }>(server, 'wellbeing.get')).effective.quietMode).toBe(true);
+    // The page knows it too before we try to reveal (under load its settings can lag the store by a moment).
+    await page.locator('[data-testid="quiet-toggle"][aria-pressed="true"]').waitFor();
     await page.getByTestId('quiet-toggle').blur();
     await page.keyboard.press('r');
     await page.getByTestId('toast-info').filter({ hasText: 'Quiet mode' }).first().waitFor();
