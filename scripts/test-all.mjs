@@ -36,7 +36,8 @@ let skipped = 0;
 if (existsSync('test-results/vitest.json')) {
   const report = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
   passed = report.numPassedTests ?? 0;
-  failedTests = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  // numFailedTestSuites counts describe blocks too; a file that failed to load shows up as a failed step below.
+  failedTests = report.numFailedTests ?? 0;
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 }
 if (failed.length > 0) console.log(`\nFailed steps: ${failed.join(', ')}`);
