@@ -199,17 +199,7 @@ export class QueueService {
     const rows = this.db
       .prepare('SELECT id, queue_item_id, verdict, reviewer, reason, note, decided_at, undone_at, undone_by FROM decisions WHERE queue_item_id = ? ORDER BY id')
       .all(queueItemId) as DecisionRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      queueItemId: r.queue_item_id,
-      verdict: r.verdict,
-      reviewer: r.reviewer,
-      reason: r.reason,
-      note: r.note,
-      decidedAt: r.decided_at,
-      undoneAt: r.undone_at,
-      undoneBy: r.undone_by ?? null,
-    }));
+    return rows.map(decisionFromRow);
   }
 
   /** Earlier decisions on other items with the same SHA-256 or PDQ hash, or from the same Matrix sender. */
@@ -243,19 +233,8 @@ export class QueueService {
       for (const r of rows) {
         if (seen.has(r.id)) continue;
         seen.add(r.id);
-        out.push({
-          relation,
-          decisionId: r.id,
-          queueItemId: r.queue_item_id,
-          verdict: r.verdict,
-          reviewer: r.reviewer,
-          reason: r.reason,
-          note: r.note,
-          decidedAt: r.decided_at,
-          undoneAt: r.undone_at,
-          fileName: r.file_name,
-          sender: r.sender,
-        });
+        const { id: decisionId, undoneBy: _undoneBy, ...decision } = decisionFromRow(r);
+        out.push({ ...decision, relation, decisionId, fileName: r.file_name, sender: r.sender });
       }
     }
     return out;
@@ -332,6 +311,20 @@ export class QueueService {
       claim: claims.get(row.id) ?? null,
     }));
   }
+}
+
+function decisionFromRow(r: DecisionRow): Decision {
+  return {
+    id: r.id,
+    queueItemId: r.queue_item_id,
+    verdict: r.verdict,
+    reviewer: r.reviewer,
+    reason: r.reason,
+    note: r.note,
+    decidedAt: r.decided_at,
+    undoneAt: r.undone_at,
+    undoneBy: r.undone_by ?? null,
+  };
 }
 
 interface DecisionRow {
