@@ -57,8 +57,30 @@ function MatrixSettings() {
               </label>
             ))}
           </fieldset>
+          <div className="settings-form">
+            <label htmlFor="backfill-hours">History to back-fill on first sync (hours)</label>
+            <input
+              id="backfill-hours"
+              type="number"
+              min={0}
+              max={720}
+              defaultValue={s.backfillHours}
+              className="narrow"
+              onBlur={(e) => Number(e.target.value) !== s.backfillHours && update.mutate({ backfillHours: Math.max(0, Math.min(720, Number(e.target.value))) })}
+            />
+            <label htmlFor="max-download">Largest media file to download (MB)</label>
+            <input
+              id="max-download"
+              type="number"
+              min={1}
+              max={1024}
+              defaultValue={s.maxDownloadMb}
+              className="narrow"
+              onBlur={(e) => Number(e.target.value) !== s.maxDownloadMb && update.mutate({ maxDownloadMb: Math.max(1, Math.min(1024, Number(e.target.value))) })}
+            />
+          </div>
           <p className="muted">
-            Seen {s.stats.seen} media events · {s.stats.queued} queued · {s.stats.skippedEncrypted} skipped (end-to-end encrypted) · {s.stats.failed} failed
+            Seen {s.stats.seen} media events · {s.stats.queued} queued · {s.stats.skippedEncrypted} skipped (end-to-end encrypted) · {s.stats.skippedBySha256} not downloaded (SHA-256 matched no bank) · {s.stats.failed} failed
           </p>
           {s.encryptedRooms.length > 0 && (
             <p className="muted">Encrypted rooms are skipped (their media cannot be hashed without the room keys): {s.encryptedRooms.map((r) => r.name ?? r.roomId).join(', ')}</p>
