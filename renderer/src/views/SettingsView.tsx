@@ -163,7 +163,7 @@ function HmaSettings() {
         <label htmlFor="hma-url">Base URL</label>
         <input id="hma-url" type="url" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="https://hma.example.org" />
         <label htmlFor="hma-key">API key</label>
-        <input id="hma-key" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" placeholder={settings.data?.keys.all ? 'stored in the keychain (type to replace)' : 'none'} />
+        <input id="hma-key" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
         <div className="span2 actions">
           <button type="submit" className="primary" disabled={save.isPending}>Save</button>
           {settings.data?.keys.all && <button type="button" onClick={() => clearKey.mutate()}>Remove the key</button>}
