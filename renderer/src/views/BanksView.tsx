@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 import type { Bank } from '../../../shared/contract';
 import { ErrorNote } from './ErrorNote';
+import { NumberSetting } from './NumberSetting';
 
 function download(fileName: string, mime: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: mime }));
@@ -28,27 +29,11 @@ function BankRow({ bank }: { bank: Bank }) {
       <td>{bank.name}</td>
       <td>{bank.kind === 'negative' ? 'allow-list' : 'match'}</td>
       <td>
-        <input
-          type="number"
-          min={0}
-          max={100}
-          defaultValue={bank.severity}
-          aria-label={`Severity of ${bank.name}`}
-          className="narrow"
-          onBlur={(e) => Number(e.target.value) !== bank.severity && update.mutate({ severity: Math.max(0, Math.min(100, Number(e.target.value))) })}
-        />
+        <NumberSetting value={bank.severity} min={0} max={100} label={`Severity of ${bank.name}`} onCommit={(severity) => update.mutate({ severity })} />
       </td>
       <td>
         ≤{' '}
-        <input
-          type="number"
-          min={0}
-          max={128}
-          defaultValue={bank.pdqThreshold}
-          aria-label={`PDQ threshold of ${bank.name}`}
-          className="narrow"
-          onBlur={(e) => Number(e.target.value) !== bank.pdqThreshold && update.mutate({ pdqThreshold: Math.max(0, Math.min(128, Number(e.target.value))) })}
-        />
+        <NumberSetting value={bank.pdqThreshold} min={0} max={128} label={`PDQ threshold of ${bank.name}`} onCommit={(pdqThreshold) => update.mutate({ pdqThreshold })} />
       </td>
       <td>{bank.contentCount.toLocaleString()}</td>
       <td>{bank.signalCount.toLocaleString()}</td>

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 import type { ActionPlans } from '../../../shared/contract';
 import { ErrorNote } from './ErrorNote';
+import { NumberSetting } from './NumberSetting';
 
 function MatrixSettings() {
   const queryClient = useQueryClient();
@@ -59,25 +60,9 @@ function MatrixSettings() {
           </fieldset>
           <div className="settings-form">
             <label htmlFor="backfill-hours">History to back-fill on first sync (hours)</label>
-            <input
-              id="backfill-hours"
-              type="number"
-              min={0}
-              max={720}
-              defaultValue={s.backfillHours}
-              className="narrow"
-              onBlur={(e) => Number(e.target.value) !== s.backfillHours && update.mutate({ backfillHours: Math.max(0, Math.min(720, Number(e.target.value))) })}
-            />
+            <NumberSetting id="backfill-hours" value={s.backfillHours} min={0} max={720} onCommit={(backfillHours) => update.mutate({ backfillHours })} />
             <label htmlFor="max-download">Largest media file to download (MB)</label>
-            <input
-              id="max-download"
-              type="number"
-              min={1}
-              max={1024}
-              defaultValue={s.maxDownloadMb}
-              className="narrow"
-              onBlur={(e) => Number(e.target.value) !== s.maxDownloadMb && update.mutate({ maxDownloadMb: Math.max(1, Math.min(1024, Number(e.target.value))) })}
-            />
+            <NumberSetting id="max-download" value={s.maxDownloadMb} min={1} max={1024} onCommit={(maxDownloadMb) => update.mutate({ maxDownloadMb })} />
           </div>
           <p className="muted">
             Seen {s.stats.seen} media events · {s.stats.queued} queued · {s.stats.skippedEncrypted} skipped (end-to-end encrypted) · {s.stats.skippedBySha256} not downloaded (SHA-256 matched no bank) · {s.stats.failed} failed
