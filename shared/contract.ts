@@ -22,6 +22,8 @@ export const matchSchema = z.object({
   severity: z.number().int().nullable().optional(),
   /** Which dihedral transform of the media matched (PDQ), when the matcher says. */
   variant: z.string().nullable().optional(),
+  /** Which part of a Matrix event matched: 'media', 'thumbnail', 'new_media' or 'new_thumbnail' (an edit's). */
+  part: z.string().nullable().optional(),
 });
 
 export const mediaSchema = z.object({
@@ -57,7 +59,13 @@ export const decisionSchema = z.object({
 });
 
 export const extraActionsSchema = z
-  .object({ quarantineSenderMedia: z.boolean(), quarantineRoomMedia: z.boolean(), redactSenderEvents: z.boolean() })
+  .object({
+    quarantineSenderMedia: z.boolean(),
+    quarantineRoomMedia: z.boolean(),
+    redactSenderEvents: z.boolean(),
+    /** Add the item's media (every hashed part of a Matrix event) to this local bank; undone with the decision. */
+    addToBank: z.string().trim().min(1).max(100),
+  })
   .partial()
   .strict();
 export type ExtraActions = z.output<typeof extraActionsSchema>;
@@ -119,8 +127,33 @@ export const queueItemSchema = z.object({
   updatedAt: z.number().int(),
   media: mediaSchema,
   matches: z.array(matchSchema),
+  /** How many users reported it (Matrix event reports); 0 when it is queued only for a match. */
+  reportCount: z.number().int().nonnegative(),
   /** The active lease on the item, if any (see claims.*). */
   claim: z.lazy(() => claimSchema).nullable().optional(),
+});
+
+/** One user report of a Matrix event (reason and score as the reporter gave them: untrusted text). */
+export const reportSchema = z.object({
+  id: z.number().int(),
+  reporter: z.string(),
+  reason: z.string().nullable(),
+  score: z.number().int().nullable(),
+  receivedTs: z.number().int(),
+});
+
+/** One mxc:// a Matrix event carries, and what became of it. */
+export const eventPartSchema = z.object({
+  part: z.string(),
+  mxc: z.string(),
+  /** hashed (and matched); encrypted (ciphertext: not hashable); skipped (not needed); failed (see error) */
+  state: z.enum(['hashed', 'encrypted', 'skipped', 'failed']),
+  error: z.string().nullable(),
+  declaredMime: z.string().nullable(),
+  declaredWidth: z.number().int().nullable(),
+  declaredHeight: z.number().int().nullable(),
+  /** The part's own media record (hashes, preview), when it was hashed. */
+  media: mediaSchema.nullable(),
 });
 
 export const queueCountsSchema = z.object({
@@ -171,6 +204,8 @@ export const ingestJobSchema = z.object({
 // ---- review queue: filters, claims, history, statistics, wellbeing (queue.*, claims.*, stats.*, wellbeing.*) ----
 
 export const queueSortSchema = z.enum(['priority', 'oldest', 'newest', 'distance']);
+/** Why items are in the queue: a user reported them, a bank matched them, or both (or one without the other). */
+export const queueTriggerSchema = z.enum(['reported', 'matched', 'reported_and_matched', 'reported_only', 'matched_only']);
 export const queueFilterSchema = z.object({
   status: queueStatusSchema.optional(),
   bank: z.string().trim().min(1).max(100).optional(),
@@ -178,6 +213,7 @@ export const queueFilterSchema = z.object({
   source: z.string().trim().min(1).max(40).optional(),
   room: z.string().trim().min(1).max(300).optional(),
   sender: z.string().trim().min(1).max(300).optional(),
+  trigger: queueTriggerSchema.optional(),
   minDistance: z.number().int().min(0).max(256).optional(),
   maxDistance: z.number().int().min(0).max(256).optional(),
   /** Only items that have waited at least / at most this long. */
@@ -242,6 +278,16 @@ export const statsOverviewSchema = z.object({
   timeToDecisionP50Ms: z.number().int().nullable(),
   timeToDecisionP90Ms: z.number().int().nullable(),
   totals: z.object(verdictCounts),
+  /** Reported and matched items apart: what arrived in the period, what is open now, and the decisions on them. */
+  byTrigger: z.array(
+    z.object({
+      trigger: z.enum(['reported_only', 'matched_only', 'reported_and_matched']),
+      arrived: z.number().int(),
+      open: z.number().int(),
+      reports: z.number().int(),
+      ...verdictCounts,
+    }),
+  ),
 });
 
 const rejectedRowsSchema = z.array(z.object({ line: z.number().int(), message: z.string() }));
@@ -275,6 +321,10 @@ export const matrixStatusSchema = z.object({
     skippedBySha256: z.number().int(),
     failed: z.number().int(),
     lastError: z.string().nullable(),
+    /** Event reports received (each becomes or joins a queue item). */
+    reports: z.number().int(),
+    /** Thumbnails and an edit's media: hashed and matched besides the attachment. */
+    partsHashed: z.number().int(),
   }),
 });
 
@@ -367,6 +417,10 @@ export const contract = {
       /** Earlier decisions on the same hash or from the same sender (other items). */
       history: z.array(historyEntrySchema).optional(),
       evidence: z.array(matchEvidenceSchema).optional(),
+      /** User reports of the item's Matrix event, newest first. */
+      reports: z.array(reportSchema).optional(),
+      /** Every mxc:// of the item's Matrix event (attachment, thumbnail, an edit's). */
+      parts: z.array(eventPartSchema).optional(),
     }),
   },
   'queue.facets': {
@@ -377,6 +431,8 @@ export const contract = {
       signalTypes: z.array(z.string()),
       sources: z.array(z.string()),
       rooms: z.array(z.object({ roomId: z.string(), roomName: z.string().nullable(), count: z.number().int() })),
+      /** Open items by why they are queued. */
+      triggers: z.object({ reported: z.number().int(), matched: z.number().int(), reportedOnly: z.number().int() }).optional(),
     }),
   },
   'queue.decideMany': {
@@ -712,6 +768,9 @@ export type ActionPlans = z.output<typeof actionPlanInputSchema>;
 export type MatrixStatus = z.output<typeof matrixStatusSchema>;
 export type QueueFilter = z.input<typeof queueFilterSchema>;
 export type QueueSort = z.output<typeof queueSortSchema>;
+export type QueueTrigger = z.output<typeof queueTriggerSchema>;
+export type Report = z.output<typeof reportSchema>;
+export type EventPart = z.output<typeof eventPartSchema>;
 export type Claim = z.output<typeof claimSchema>;
 export type HistoryEntry = z.output<typeof historyEntrySchema>;
 export type MatchEvidence = z.output<typeof matchEvidenceSchema>;

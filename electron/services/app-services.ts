@@ -20,6 +20,7 @@ import { actionPlanSchema } from './decisions/action-plans';
 import type { ExecutorRegistry } from './decisions/action-types';
 import { MatrixAccount } from './matrix-link/matrix-account';
 import { matrixExecutors } from './matrix-link/matrix-executors';
+import { decisionNotice } from './matrix-link/decision-notices';
 import { HmaConnection } from './hma-link/hma-connection';
 import { hmaExecutors } from './hma-link/hma-executors';
 import { hmaMediaMatcher } from './hma-link/hma-matcher';
@@ -115,7 +116,7 @@ export function createServices(options: ServicesOptions): Services {
     audit,
     {
       ...localExecutors(banks),
-      ...matrixExecutors(() => matrix?.actions() ?? null),
+      ...matrixExecutors(() => matrix?.actions() ?? null, { notice: (actionId, headline, attempt) => decisionNotice(db, actionId, headline, attempt) }),
       ...hmaExecutors(() => hma.client(), { timeoutMs: () => hma.config().timeoutMs, now }),
       ...(options.executors ?? {}),
     },
@@ -136,6 +137,7 @@ export function createServices(options: ServicesOptions): Services {
       db,
       pool,
       ingest,
+      queue,
       vault,
       sha256IsAllBanksNeed: () => !hma.client() && matcher.onlyExactSha256(),
       sha256Matches: (sha256) => matcher.match({ md5: '', sha256, pdq: null }).some((m) => m.bankKind === 'positive'),

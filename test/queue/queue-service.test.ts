@@ -24,7 +24,8 @@ function setup() {
   const audit = new AuditLog(db, now);
   const decisions = new DecisionService(db, audit, () => actionPlanSchema.parse(undefined), now);
   let n = 0;
-  const add = (opts: { source?: string; sender?: string; room?: string; sha256?: string; matches?: Partial<NewMatch>[]; fileName?: string } = {}) => {
+  let reportId = 0;
+  const add = (opts: { source?: string; sender?: string; room?: string; sha256?: string; matches?: Partial<NewMatch>[]; fileName?: string; reports?: number } = {}) => {
     n++;
     const context = opts.sender || opts.room ? { matrix: { server: 'hs.test', mediaId: `m${n}`, roomId: opts.room ?? '!r:hs.test', eventId: `$e${n}`, sender: opts.sender ?? '@a:hs.test' } } : {};
     const mediaId = Number(
@@ -33,7 +34,11 @@ function setup() {
         .run(opts.source ?? 'local_file', `ref${n}`, opts.fileName ?? `file${n}.jpg`, n.toString(16).padStart(32, '0'), opts.sha256 ?? n.toString(16).padStart(64, '0'), JSON.stringify(context), clock.now).lastInsertRowid,
     );
     const matches = (opts.matches ?? [{}]).map((m) => ({ matcher: 'local' as const, bankName: 'B', contentRef: '1', signalType: 'md5', signal: null, distance: 0, label: null, severity: 50, ...m }));
-    return queue.enqueue(mediaId, matches);
+    let id = matches.length > 0 ? queue.enqueue(mediaId, matches) : 0;
+    for (let r = 0; r < (opts.reports ?? (opts.source === 'matrix_report' ? 1 : 0)); r++) {
+      id = queue.recordReport(mediaId, { id: ++reportId, eventId: `$e${n}`, roomId: opts.room ?? '!r:hs.test', reporter: `@reporter${r}:hs.test`, reason: 'spam', receivedTs: clock.now }).queueItemId;
+    }
+    return id;
   };
   return { db, clock, queue, decisions, audit, add };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { openDatabase } from '../../electron/services/store/database';
-import { basePriority, rankFor, sourceBonus } from '../../electron/services/queue/priority';
+import { basePriority, rankFor, reportBonus } from '../../electron/services/queue/priority';
 
 export const SEED_BANKS = [
   { name: 'CSAM hashes', severity: 90 },
@@ -90,8 +90,8 @@ export function seedQueue(dataDir: string, options: SeedOptions): SeededItem[] {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const insertItem = db.prepare(
-        `INSERT INTO queue_items (media_id, status, priority, best_distance, created_at, updated_at, source, room_id, sender, event_id, mxc, rank)
-         VALUES (@mediaId, 'pending', @priority, @distance, @createdAt, @createdAt, @source, @roomId, @sender, @eventId, @mxc, @rank)`,
+        `INSERT INTO queue_items (media_id, status, priority, best_distance, created_at, updated_at, source, room_id, sender, event_id, mxc, rank, report_count)
+         VALUES (@mediaId, 'pending', @priority, @distance, @createdAt, @createdAt, @source, @roomId, @sender, @eventId, @mxc, @rank, @reportCount)`,
       );
       const images = (options.images ?? []).map((path) => ({ path, bytes: readFileSync(path) }));
       const imageItems = images.length ? Math.min(options.imageItems ?? images.length, options.count) : 0;
@@ -146,7 +146,8 @@ export function seedQueue(dataDir: string, options: SeedOptions): SeededItem[] {
         const contents = contentIds.get(bank.name)!;
         const contentRef = String(contents[i % contents.length]!);
         insertMatch.run(mediaId, 'local', bank.name, contentRef, signalType, signalType === 'pdq' ? hex(`b${i}`, 64) : md5, distance, `${bank.name} #${(i % 5) + 1}`, bank.severity, signalType === 'pdq' && i % 4 === 1 ? 'rotate90' : null, createdAt);
-        const priority = basePriority([{ signalType, distance, severity: bank.severity }]) + sourceBonus(source);
+        const reportCount = source === 'matrix_report' ? 1 : 0;
+        const priority = basePriority([{ signalType, distance, severity: bank.severity }]) + reportBonus(reportCount);
         const id = Number(
           insertItem.run({
             mediaId,
@@ -159,6 +160,7 @@ export function seedQueue(dataDir: string, options: SeedOptions): SeededItem[] {
             eventId,
             mxc: `${server}/${mxcId}`,
             rank: rankFor(priority, createdAt),
+            reportCount,
           }).lastInsertRowid,
         );
         seeded.push({ id, mediaId, source, sender, roomId: room.roomId, eventId, sha256, md5, bank: bank.name, signalType, distance, hasImage });

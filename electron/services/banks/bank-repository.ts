@@ -144,6 +144,41 @@ export class BankRepository {
   }
 
   /** Removes the bank's content whose metadata has this key and value (e.g. the mxc URI of unquarantined media). */
+  /**
+   * Adds one content entry per item, each tagged (metadata `actionTag`, `part`) so that running it again adds nothing
+   * twice and removeTaggedContent takes away exactly these entries — never signals that were banked before.
+   * Signals already in the bank (from another entry) are left where they are and counted as duplicates.
+   */
+  addTaggedContent(
+    bankId: number,
+    tag: string,
+    items: { part: string | null; label: string | null; note: string | null; metadata: Record<string, unknown>; signals: { type: LocalSignalType; signal: string }[] }[],
+  ): { contentIds: number[]; added: number; duplicates: number } {
+    return this.db.transaction(() => {
+      const existing = this.db.prepare(
+        "SELECT id FROM bank_content WHERE bank_id = ? AND json_extract(metadata_json, '$.actionTag') = ? AND json_extract(metadata_json, '$.part') IS ?",
+      );
+      const out = { contentIds: [] as number[], added: 0, duplicates: 0 };
+      for (const item of items) {
+        const found = existing.get(bankId, tag, item.part) as { id: number } | undefined;
+        if (found) {
+          out.contentIds.push(found.id);
+          continue;
+        }
+        const r = this.addContent(bankId, item.signals, { label: item.label, note: item.note, metadata: { ...item.metadata, actionTag: tag, part: item.part } });
+        if (r.contentId !== null) out.contentIds.push(r.contentId);
+        out.added += r.added;
+        out.duplicates += r.duplicates;
+      }
+      return out;
+    })();
+  }
+
+  /** Removes the entries addTaggedContent made under this tag (with their signals). */
+  removeTaggedContent(bankId: number, tag: string): number {
+    return this.removeContentByMetadata(bankId, 'actionTag', tag);
+  }
+
   removeContentByMetadata(bankId: number, key: string, value: string): number {
     const removed = this.db
       .prepare('DELETE FROM bank_content WHERE bank_id = ? AND json_extract(metadata_json, ?) = ?')

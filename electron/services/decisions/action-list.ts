@@ -30,7 +30,7 @@ export function listActions(db: Db, filter: { state?: OutboxAction['state']; que
     id: r.id,
     decisionId: r.decision_id,
     kind: r.kind,
-    label: ACTION_LABELS[r.kind as ActionKind] ?? r.kind,
+    label: labelFor(r.kind, JSON.parse(r.params_json) as Record<string, unknown>),
     params: JSON.parse(r.params_json) as Record<string, unknown>,
     state: r.state,
     notBefore: r.not_before,
@@ -39,4 +39,10 @@ export function listActions(db: Db, filter: { state?: OutboxAction['state']; que
     compensatesActionId: r.compensates_action_id,
     updatedAt: r.updated_at,
   }));
+}
+
+/** The action's label, naming the part of a Matrix event it acts on (the thumbnail is quarantined on its own). */
+function labelFor(kind: string, params: Record<string, unknown>): string {
+  const label = ACTION_LABELS[kind as ActionKind] ?? kind;
+  return typeof params.part === 'string' && params.part !== 'media' ? `${label}: ${params.part.replace('_', ' ')}` : label;
 }

@@ -5,18 +5,32 @@ export interface SignalRef {
   signal: string;
 }
 
+/** The media of one part of an item (a Matrix event's attachment or thumbnail), to add to a bank. */
+export interface MediaPartSignals {
+  /** 'media', 'thumbnail', … (null for an item without parts) */
+  part: string | null;
+  label: string | null;
+  /** where it came from (mxc://…), for the bank entry's metadata */
+  origin: string | null;
+  signals: SignalRef[];
+}
+
 export type ActionSpec =
-  | { kind: 'matrix.quarantine_media'; params: { server: string; mediaId: string } }
-  | { kind: 'matrix.unquarantine_media'; params: { server: string; mediaId: string } }
+  | { kind: 'matrix.quarantine_media'; params: { server: string; mediaId: string; part?: string } }
+  | { kind: 'matrix.unquarantine_media'; params: { server: string; mediaId: string; part?: string } }
   | { kind: 'matrix.protect_media'; params: { mediaId: string } }
   | { kind: 'matrix.unprotect_media'; params: { mediaId: string } }
   | { kind: 'matrix.quarantine_user_media'; params: { userId: string } }
   | { kind: 'matrix.quarantine_room_media'; params: { roomId: string } }
   | { kind: 'matrix.redact_user_events'; params: { userId: string; reason: string } }
   | { kind: 'matrix.redact_event'; params: { roomId: string; eventId: string; reason: string } }
-  | { kind: 'matrix.notify'; params: { text: string } }
+  /** `text` is the headline; the executor adds the event link, what was done and what an undo could not reverse. */
+  | { kind: 'matrix.notify'; params: { text: string; correction?: boolean } }
   | { kind: 'local.add_to_bank'; params: { bankName: string; negative: boolean; signals: SignalRef[]; label: string | null; note: string; metadata: Record<string, unknown> } }
   | { kind: 'local.remove_signals'; params: { bankName: string; signals: SignalRef[] } }
+  /** One bank entry per part, tagged with the action's idempotency key: a re-run finds its own entries, an undo removes exactly them. */
+  | { kind: 'local.add_media_to_bank'; params: { bankName: string; parts: MediaPartSignals[]; note: string; metadata: Record<string, unknown> } }
+  | { kind: 'local.remove_media_from_bank'; params: { bankName: string; tag: string } }
   | { kind: 'local.disable_content'; params: { contentId: number; note: string } }
   | { kind: 'local.enable_content'; params: { contentId: number; note: string } }
   | { kind: 'hma.add_to_bank'; params: { bankName: string; signals: SignalRef[]; note: string; metadata: Record<string, string> } }
@@ -47,9 +61,12 @@ export type ExecutorRegistry = { [K in ActionKind]?: ActionExecutor<K> };
 /**
  * How an action that already ran is reversed when its decision is undone after the undo window.
  * null: it cannot be reversed (a redaction, a bulk quarantine), and the undo says so.
+ * `idempotencyKey` is the original action's: what it tagged can be found and removed even if its result was lost.
  */
-export function compensationFor(spec: ActionSpec, result: Record<string, unknown> | null): ActionSpec | null {
+export function compensationFor(spec: ActionSpec, result: Record<string, unknown> | null, idempotencyKey?: string): ActionSpec | null {
   switch (spec.kind) {
+    case 'local.add_media_to_bank':
+      return idempotencyKey ? { kind: 'local.remove_media_from_bank', params: { bankName: spec.params.bankName, tag: idempotencyKey } } : null;
     case 'matrix.quarantine_media':
       return { kind: 'matrix.unquarantine_media', params: spec.params };
     case 'matrix.protect_media':
@@ -65,7 +82,7 @@ export function compensationFor(spec: ActionSpec, result: Record<string, unknown
       return contentId === null ? null : { kind: 'hma.disable_content', params: { bankName: spec.params.bankName, contentId, note: 'decision undone' } };
     }
     case 'matrix.notify':
-      return { kind: 'matrix.notify', params: { text: `Correction: an earlier Matchdesk decision was undone. ${spec.params.text}` } };
+      return spec.params.correction ? null : { kind: 'matrix.notify', params: { text: `Correction: an earlier Matchdesk decision was undone. ${spec.params.text}`, correction: true } };
     default:
       return null;
   }
@@ -83,6 +100,8 @@ export const ACTION_LABELS: Record<ActionKind, string> = {
   'matrix.notify': 'Post a notice to the management room',
   'local.add_to_bank': 'Add the hashes to a local bank',
   'local.remove_signals': 'Remove the hashes from a local bank',
+  'local.add_media_to_bank': "Add the item's media (every part) to a local bank",
+  'local.remove_media_from_bank': 'Remove the media this decision added from the local bank',
   'local.disable_content': 'Disable the bank content locally',
   'local.enable_content': 'Re-enable the bank content locally',
   'hma.add_to_bank': 'Add the hashes to an HMA bank',

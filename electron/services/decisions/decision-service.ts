@@ -2,7 +2,7 @@ import type { Db } from '../store/database';
 import type { AuditLog } from '../audit/audit-log';
 import { ContractError } from '../../../shared/result';
 import type { Decision, QueueStatus, Verdict } from '../../../shared/contract';
-import { planActions, type ActionPlanConfig, type MatrixContext } from './action-plans';
+import { hasMedia, planActions, type ActionPlanConfig, type MatrixContext, type PlanInput } from './action-plans';
 import { compensationFor, type ActionSpec } from './action-types';
 
 const VERDICT_STATUS: Record<Verdict, QueueStatus> = {
@@ -21,7 +21,7 @@ export interface DecideInput {
   reason?: string;
   note?: string;
   reviewer: string;
-  extraActions?: { quarantineSenderMedia?: boolean; quarantineRoomMedia?: boolean; redactSenderEvents?: boolean };
+  extraActions?: { quarantineSenderMedia?: boolean; quarantineRoomMedia?: boolean; redactSenderEvents?: boolean; addToBank?: string };
 }
 
 export interface UndoResult {
@@ -39,6 +39,7 @@ interface ActionRow {
   state: string;
   attempts: number;
   result_json: string | null;
+  idempotency_key: string;
 }
 
 /**
@@ -55,8 +56,8 @@ export class DecisionService {
 
   decide(input: DecideInput): { decision: Decision; status: QueueStatus; actions: { id: number; kind: string }[] } {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT id, media_id, status FROM queue_items WHERE id = ?').get(input.id) as
-        | { id: number; media_id: number; status: QueueStatus }
+      const row = this.db.prepare('SELECT id, media_id, status, report_count FROM queue_items WHERE id = ?').get(input.id) as
+        | { id: number; media_id: number; status: QueueStatus; report_count: number }
         | undefined;
       if (!row) throw new ContractError('not_found', `Queue item ${input.id} does not exist`);
       if (!DECIDABLE.includes(row.status)) throw new ContractError('conflict', `Queue item ${input.id} was already decided (${row.status})`);
@@ -78,26 +79,50 @@ export class DecisionService {
         file_name: string | null;
         context_json: string;
       };
-      const matches = this.db.prepare('SELECT matcher, bank_name, content_ref, signal_type, distance FROM matches WHERE media_id = ?').all(row.media_id) as {
+      // A match on a part (a thumbnail) is suppressed by that part's own SHA-256 after a false positive.
+      const matches = this.db
+        .prepare(
+          `SELECT m.matcher, m.bank_name, m.content_ref, m.signal_type, m.distance, m.part,
+                  (SELECT p.sha256 FROM media_items p WHERE p.part_of = m.media_id AND p.part = m.part) AS part_sha256
+             FROM matches m WHERE m.media_id = ?`,
+        )
+        .all(row.media_id) as {
         matcher: 'local' | 'hma';
         bank_name: string;
         content_ref: string;
         signal_type: string;
         distance: number;
+        part: string | null;
+        part_sha256: string | null;
       }[];
+      const parts = this.db
+        .prepare('SELECT part, md5, sha256, pdq, file_name, context_json FROM media_items WHERE id = ? OR part_of = ? ORDER BY part_of IS NOT NULL, id')
+        .all(row.media_id, row.media_id) as { part: string | null; md5: string; sha256: string; pdq: string | null; file_name: string | null; context_json: string }[];
       const context = JSON.parse(media.context_json) as { matrix?: MatrixContext };
       const config = this.plan();
-      const specs = planActions(
-        {
-          verdict: input.verdict,
-          reviewer: input.reviewer,
-          reason: input.reason ?? null,
-          media: { id: media.id, md5: media.md5, sha256: media.sha256, pdq: media.pdq, sourceRef: media.source_ref, fileName: media.file_name, matrix: context.matrix ?? null },
-          matches: matches.map((m) => ({ matcher: m.matcher, bankName: m.bank_name, contentRef: m.content_ref, signalType: m.signal_type, distance: m.distance })),
-          ...(input.extraActions ? { extra: input.extraActions } : {}),
+      const plan: PlanInput = {
+        verdict: input.verdict,
+        reviewer: input.reviewer,
+        reason: input.reason ?? null,
+        media: {
+          id: media.id,
+          md5: media.md5,
+          sha256: media.sha256,
+          pdq: media.pdq,
+          sourceRef: media.source_ref,
+          fileName: media.file_name,
+          matrix: context.matrix ?? null,
+          parts: parts.map((p) => {
+            const mx = (JSON.parse(p.context_json) as { matrix?: { mxcUri?: unknown } }).matrix;
+            return { part: p.part, md5: p.md5, sha256: p.sha256, pdq: p.pdq, fileName: p.file_name, origin: typeof mx?.mxcUri === 'string' ? mx.mxcUri : null };
+          }),
         },
-        config,
-      );
+        matches: matches.map((m) => ({ matcher: m.matcher, bankName: m.bank_name, contentRef: m.content_ref, signalType: m.signal_type, distance: m.distance, part: m.part })),
+        reportCount: row.report_count,
+        ...(input.extraActions ? { extra: input.extraActions } : {}),
+      };
+      if (input.extraActions?.addToBank) this.checkAddToBank(plan, input.extraActions.addToBank);
+      const specs = planActions(plan, config);
       const actions = specs.map((spec, i) => ({ id: this.insertAction(decisionId, spec, `d${decisionId}:${i}:${spec.kind}`, at + config.undoWindowMs, null), kind: spec.kind }));
 
       if (input.verdict === 'false_positive') {
@@ -109,7 +134,7 @@ export class DecisionService {
         );
         for (const m of matches) {
           fp.run(decisionId, media.id, m.matcher, m.bank_name, m.content_ref, m.signal_type, m.distance, at);
-          suppress.run(media.sha256, m.matcher, m.bank_name, m.content_ref, decisionId, at);
+          suppress.run(m.part_sha256 ?? media.sha256, m.matcher, m.bank_name, m.content_ref, decisionId, at);
         }
       }
       this.audit.append({
@@ -155,7 +180,7 @@ export class DecisionService {
         }
         // Started, running or done: it may have reached the remote side, so it is reversed, not cancelled.
         const spec = { kind: action.kind, params: JSON.parse(action.params_json) } as ActionSpec;
-        const compensation = compensationFor(spec, action.result_json ? (JSON.parse(action.result_json) as Record<string, unknown>) : null);
+        const compensation = compensationFor(spec, action.result_json ? (JSON.parse(action.result_json) as Record<string, unknown>) : null, action.idempotency_key);
         if (!compensation) {
           result.irreversible.push({ actionId: action.id, kind: action.kind });
           continue;
@@ -174,6 +199,14 @@ export class DecisionService {
       });
       return result;
     })();
+  }
+
+  /** Adding media to a bank needs media, and a bank that matches (not an allow-list). */
+  private checkAddToBank(plan: PlanInput, bankName: string): void {
+    if (plan.verdict !== 'confirm') throw new ContractError('invalid_input', 'Media is added to a bank only with a confirm');
+    if (!hasMedia(plan)) throw new ContractError('invalid_input', 'This item has no media to add to a bank (a reported message or an unreadable event)');
+    const bank = this.db.prepare('SELECT kind FROM banks WHERE name = ?').get(bankName) as { kind: string } | undefined;
+    if (bank && bank.kind !== 'positive') throw new ContractError('invalid_input', `${bankName} is an allow-list (negative) bank`);
   }
 
   private insertAction(decisionId: number, spec: ActionSpec, key: string, notBefore: number, compensates: number | null): number {

@@ -15,6 +15,21 @@ export function localExecutors(banks: BankRepository): ExecutorRegistry {
       const result = banks.addContent(bank.id, params.signals, { label: params.label, note: params.note, metadata: params.metadata });
       return { status: 'ok', detail: { bankId: bank.id, contentId: result.contentId, added: result.added, alreadyThere: result.duplicates } };
     },
+    'local.add_media_to_bank': async (params, ctx) => {
+      const bank = banks.ensure({ name: params.bankName });
+      if (bank.kind !== 'positive') return { status: 'permanent_failure', error: `Bank ${params.bankName} is an allow-list (negative) bank` };
+      const result = banks.addTaggedContent(
+        bank.id,
+        ctx.idempotencyKey,
+        params.parts.map((p) => ({ part: p.part, label: p.label, note: params.note, metadata: { ...params.metadata, ...(p.origin ? { origin: p.origin } : {}) }, signals: p.signals })),
+      );
+      return { status: 'ok', detail: { bankId: bank.id, contentIds: result.contentIds, added: result.added, alreadyThere: result.duplicates } };
+    },
+    'local.remove_media_from_bank': async (params) => {
+      const bank = banks.byName(params.bankName);
+      if (!bank) return { status: 'ok', detail: { removed: 0, note: 'bank no longer exists' } };
+      return { status: 'ok', detail: { removed: banks.removeTaggedContent(bank.id, params.tag) } };
+    },
     'local.remove_signals': async (params) => {
       const bank = banks.byName(params.bankName);
       if (!bank) return { status: 'ok', detail: { removed: 0, note: 'bank no longer exists' } };

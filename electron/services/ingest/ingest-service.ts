@@ -49,6 +49,17 @@ export interface IngestSource {
   fileName: string | null;
   context?: Record<string, unknown>;
   vaultRef?: string | null;
+  /** One part of a larger item (a Matrix event's thumbnail): matches queue that item, labelled with the part. */
+  partOf?: number | null;
+  part?: string | null;
+}
+
+/** What the matchers said about one media item. */
+export interface MatchOutcome {
+  matches: NewMatch[];
+  allowListed: boolean;
+  /** Matchers that failed (HMA down, slow, garbled): asked again later by retryPendingLookups. */
+  failed: { matcher: string; error: string }[];
 }
 
 const IN_FLIGHT_PER_WORKER = 2;
@@ -79,54 +90,71 @@ export class IngestService {
    * retry", and retryPendingLookups() asks that matcher again later. Nothing is dropped.
    */
   async ingestHashed(hashes: MediaHashes, source: IngestSource): Promise<{ mediaId: number; queued: boolean; lookupFailed: string[] }> {
+    const outcome = await this.match(hashes);
+    return this.deps.db.transaction(() => {
+      const stored = this.storeHashed(hashes, source, outcome);
+      const queued = stored.matches.length > 0;
+      if (queued) this.deps.queue.enqueue(stored.queueMediaId, stored.matches);
+      return { mediaId: stored.mediaId, queued, lookupFailed: outcome.failed.map((f) => f.matcher) };
+    })();
+  }
+
+  /** Asks every matcher about one media item's hashes; a failing matcher is noted, not thrown. */
+  async match(hashes: MediaHashes): Promise<MatchOutcome> {
     const signals: MediaSignals = { md5: hashes.md5, sha256: hashes.sha256, pdq: hashes.pdq, pdqDihedral: hashes.pdqDihedral ?? null };
     const settled = await Promise.allSettled(this.deps.matchers.map((m) => m.match(signals)));
     const results: MatcherResult[] = [];
-    const failed: { matcher: string; error: string }[] = [];
+    const failed: MatchOutcome['failed'] = [];
     settled.forEach((r, i) => {
       if (r.status === 'fulfilled') results.push(r.value);
       else failed.push({ matcher: this.deps.matchers[i]!.name, error: errorText(r.reason) });
     });
-    const allowListed = results.some((r) => r.allowListed);
-    const { db, media } = this.deps;
-    const now = this.now();
-    return db.transaction(() => {
-      const { id } = media.upsert({
-        source: source.source,
-        sourceRef: source.sourceRef,
-        fileName: source.fileName,
-        mime: hashes.mime,
-        format: hashes.format,
-        byteLength: hashes.byteLength,
-        width: hashes.width,
-        height: hashes.height,
-        exifOrientation: hashes.exifOrientation,
-        md5: hashes.md5,
-        sha1: hashes.sha1,
-        sha256: hashes.sha256,
-        pdq: hashes.pdq,
-        pdqQuality: hashes.pdqQuality,
-        context: { ...(source.context ?? {}), ...(allowListed ? { allowListed: true } : {}) },
-        vaultRef: source.vaultRef ?? null,
-      });
-      if (allowListed) return { mediaId: id, queued: false, lookupFailed: [] };
-      const pending = db.prepare(
-        `INSERT INTO pending_lookups (media_id, matcher, attempts, next_at, last_error, created_at) VALUES (?, ?, 1, ?, ?, ?)
-         ON CONFLICT (media_id, matcher) DO UPDATE SET last_error = excluded.last_error`,
-      );
-      for (const f of failed) pending.run(id, f.matcher, now + lookupBackoffMs(1), f.error, now);
-      const queued = this.recordMatches(id, hashes.sha256, results.flatMap((r) => r.matches));
-      return { mediaId: id, queued, lookupFailed: failed.map((f) => f.matcher) };
-    })();
+    return { matches: results.flatMap((r) => r.matches), allowListed: results.some((r) => r.allowListed), failed };
   }
 
-  /** Stores matches (minus pairs a reviewer already called false positives) and queues the item if any remain. */
-  private recordMatches(mediaId: number, sha256: string, matches: NewMatch[]): boolean {
+  /**
+   * Stores a hashed media item with what the matchers said (call inside a transaction): the row, its failed lookups
+   * (to retry), and the matches that should queue it — none when an allow-list covers it, and none a reviewer already
+   * called false positives for these bytes. For a part of a larger item the matches carry the part's name and are
+   * for the larger item's queue entry (queueMediaId).
+   */
+  storeHashed(hashes: MediaHashes, source: IngestSource, outcome: MatchOutcome): { mediaId: number; queueMediaId: number; matches: NewMatch[] } {
+    const { db, media } = this.deps;
+    const now = this.now();
+    const { id } = media.upsert({
+      source: source.source,
+      sourceRef: source.sourceRef,
+      fileName: source.fileName,
+      mime: hashes.mime,
+      format: hashes.format,
+      byteLength: hashes.byteLength,
+      width: hashes.width,
+      height: hashes.height,
+      exifOrientation: hashes.exifOrientation,
+      md5: hashes.md5,
+      sha1: hashes.sha1,
+      sha256: hashes.sha256,
+      pdq: hashes.pdq,
+      pdqQuality: hashes.pdqQuality,
+      context: { ...(source.context ?? {}), ...(outcome.allowListed ? { allowListed: true } : {}) },
+      vaultRef: source.vaultRef ?? null,
+      partOf: source.partOf ?? null,
+      part: source.part ?? null,
+    });
+    const queueMediaId = source.partOf ?? id;
+    if (outcome.allowListed) return { mediaId: id, queueMediaId, matches: [] };
+    const pending = db.prepare(
+      `INSERT INTO pending_lookups (media_id, matcher, attempts, next_at, last_error, created_at) VALUES (?, ?, 1, ?, ?, ?)
+       ON CONFLICT (media_id, matcher) DO UPDATE SET last_error = excluded.last_error`,
+    );
+    for (const f of outcome.failed) pending.run(id, f.matcher, now + lookupBackoffMs(1), f.error, now);
+    return { mediaId: id, queueMediaId, matches: this.unsuppressed(hashes.sha256, outcome.matches, source.part ?? null) };
+  }
+
+  /** The matches minus pairs a reviewer already called false positives, labelled with the part that matched. */
+  private unsuppressed(sha256: string, matches: NewMatch[], part: string | null): NewMatch[] {
     const suppressed = this.deps.db.prepare('SELECT 1 FROM suppressions WHERE media_sha256 = ? AND matcher = ? AND bank_name = ? AND content_ref = ?');
-    const kept = matches.filter((m) => !suppressed.get(sha256, m.matcher, m.bankName, m.contentRef));
-    if (kept.length === 0) return false;
-    this.deps.queue.enqueue(mediaId, kept);
-    return true;
+    return matches.filter((m) => !suppressed.get(sha256, m.matcher, m.bankName, m.contentRef)).map((m) => (part ? { ...m, part } : m));
   }
 
   /** Asks failed matchers again for the items whose retry is due. */
@@ -134,10 +162,19 @@ export class IngestService {
     const { db } = this.deps;
     const due = db
       .prepare(
-        `SELECT p.media_id, p.matcher, p.attempts, m.md5, m.sha256, m.pdq FROM pending_lookups p JOIN media_items m ON m.id = p.media_id
+        `SELECT p.media_id, p.matcher, p.attempts, m.md5, m.sha256, m.pdq, m.part_of, m.part FROM pending_lookups p JOIN media_items m ON m.id = p.media_id
           WHERE p.next_at <= ? ORDER BY p.next_at LIMIT ?`,
       )
-      .all(this.now(), limit) as { media_id: number; matcher: string; attempts: number; md5: string; sha256: string; pdq: string | null }[];
+      .all(this.now(), limit) as {
+      media_id: number;
+      matcher: string;
+      attempts: number;
+      md5: string;
+      sha256: string;
+      pdq: string | null;
+      part_of: number | null;
+      part: string | null;
+    }[];
     let recovered = 0;
     let queued = 0;
     for (const row of due) {
@@ -150,7 +187,11 @@ export class IngestService {
         const result = await matcher.match({ md5: row.md5, sha256: row.sha256, pdq: row.pdq });
         db.transaction(() => {
           db.prepare('DELETE FROM pending_lookups WHERE media_id = ? AND matcher = ?').run(row.media_id, row.matcher);
-          if (!result.allowListed && this.recordMatches(row.media_id, row.sha256, result.matches)) queued++;
+          const kept = result.allowListed ? [] : this.unsuppressed(row.sha256, result.matches, row.part);
+          if (kept.length > 0) {
+            this.deps.queue.enqueue(row.part_of ?? row.media_id, kept);
+            queued++;
+          }
         })();
         recovered++;
       } catch (error) {

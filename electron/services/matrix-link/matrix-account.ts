@@ -17,7 +17,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { BankRepository } from '../banks/bank-repository';
 import type { HashingPool } from '../hashing';
 import { ContractError } from '../../../shared/result';
-import { MatrixIngest } from './matrix-ingest';
+import { MatrixIngest, type MatrixIngestStats } from './matrix-ingest';
 
 export const TOKEN_SECRET = 'matrix.accessToken';
 export const QUARANTINE_BANK = 'Synapse quarantine';
@@ -58,6 +58,20 @@ export interface MatrixStatus {
 }
 
 const MAX_NOTICES = 50;
+const STATS_KEY = 'matrix.stats';
+const statsSchema = z
+  .object({
+    seen: z.number(),
+    ingested: z.number(),
+    queued: z.number(),
+    skippedEncrypted: z.number(),
+    skippedBySha256: z.number(),
+    failed: z.number(),
+    lastError: z.string().nullable(),
+    reports: z.number(),
+    partsHashed: z.number(),
+  })
+  .partial();
 
 function cursor<T>(settings: SettingsRepository, key: string, schema: z.ZodType<T>) {
   return {
@@ -88,12 +102,22 @@ export class MatrixAccount {
       audit: AuditLog;
       banks: BankRepository;
       pool: HashingPool;
-      matrixIngest: Omit<ConstructorParameters<typeof MatrixIngest>[0], 'client' | 'maxDownloadBytes'>;
+      matrixIngest: Omit<ConstructorParameters<typeof MatrixIngest>[0], 'client' | 'maxDownloadBytes' | 'statsStore'>;
       actor: () => string;
       now?: () => number;
     },
   ) {
-    this.ingest = new MatrixIngest({ ...deps.matrixIngest, client: () => this.client, maxDownloadBytes: () => this.config().maxDownloadMb * 1024 * 1024 });
+    this.ingest = new MatrixIngest({
+      ...deps.matrixIngest,
+      client: () => this.client,
+      maxDownloadBytes: () => this.config().maxDownloadMb * 1024 * 1024,
+      // The ingest counters survive a restart.
+      statsStore: {
+        load: () => deps.settings.get(STATS_KEY, statsSchema.nullable().default(null)) as Partial<MatrixIngestStats> | null,
+        save: (stats) => deps.settings.set(STATS_KEY, stats),
+      },
+      ...(deps.now ? { now: deps.now } : {}),
+    });
   }
 
   private config(): MatrixSettings {
@@ -218,7 +242,12 @@ export class MatrixAccount {
       this.live.start();
     }
     if (c.sources.reports && session.isAdmin) {
-      this.reports = this.client.createEventReportSource({ cursor: cursor(this.deps.settings, 'matrix.cursor.reports', z.object({ offset: z.number(), lastReportId: z.number() })), onMedia, onNotice });
+      // Every report reaches the queue, media or not.
+      this.reports = this.client.createEventReportSource({
+        cursor: cursor(this.deps.settings, 'matrix.cursor.reports', z.object({ offset: z.number(), lastReportId: z.number() })),
+        onReport: (re) => this.ingest.handleReport(re),
+        onNotice,
+      });
       this.every(c.reportPollSeconds * 1000, () => this.reports?.poll());
     }
     if (c.sources.quarantine && session.isAdmin) {

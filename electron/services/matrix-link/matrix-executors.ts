@@ -1,5 +1,6 @@
 import type { MatrixActions, ActionResult as MatrixResult } from '../matrix';
 import type { ActionResult, ExecutorRegistry } from '../decisions/action-types';
+import type { NoticeOutcome } from './decision-notices';
 
 const RELOGIN_RETRY_MS = 5 * 60_000;
 
@@ -21,7 +22,13 @@ export function toOutboxResult(result: MatrixResult<unknown>): ActionResult {
  * Outbox executors for homeserver actions. `actions()` returns the signed-in account's client or null; while signed
  * out, actions wait (retryable) instead of failing, so a decision is carried out once the moderator signs in again.
  */
-export function matrixExecutors(actions: () => MatrixActions | null): ExecutorRegistry {
+export function matrixExecutors(
+  actions: () => MatrixActions | null,
+  opts: {
+    /** Writes a decision's notice when it is posted (see decision-notices.ts); without it the planned headline is posted. */
+    notice?: (actionId: number, headline: string, attempt: number) => NoticeOutcome;
+  } = {},
+): ExecutorRegistry {
   const withClient = async (run: (a: MatrixActions) => Promise<MatrixResult<unknown>>): Promise<ActionResult> => {
     const client = actions();
     if (!client) return { status: 'retryable', error: 'Not signed in to a Matrix homeserver', retryAfterMs: RELOGIN_RETRY_MS };
@@ -29,6 +36,7 @@ export function matrixExecutors(actions: () => MatrixActions | null): ExecutorRe
   };
   return {
     'matrix.quarantine_media': (p) => withClient((a) => a.quarantineMedia(p.server, p.mediaId)),
+    // Undo of a quarantine: Synapse releases every copy with the same SHA-256, as it quarantined them.
     'matrix.unquarantine_media': (p) => withClient((a) => a.unquarantineMedia(p.server, p.mediaId)),
     'matrix.protect_media': (p) => withClient((a) => a.protectMedia(p.mediaId)),
     'matrix.unprotect_media': (p) => withClient((a) => a.unprotectMedia(p.mediaId)),
@@ -37,6 +45,10 @@ export function matrixExecutors(actions: () => MatrixActions | null): ExecutorRe
     // Synapse runs this as a background task; re-running it after a crash redacts nothing new.
     'matrix.redact_user_events': (p) => withClient((a) => a.redactUserEvents({ userId: p.userId, reason: p.reason })),
     'matrix.redact_event': (p, ctx) => withClient((a) => a.redactEvent({ roomId: p.roomId, eventId: p.eventId, reason: p.reason, idempotencyKey: ctx.idempotencyKey })),
-    'matrix.notify': (p, ctx) => withClient((a) => a.postNotice({ text: p.text, idempotencyKey: ctx.idempotencyKey })),
+    'matrix.notify': async (p, ctx) => {
+      const composed = opts.notice?.(ctx.actionId, p.text, ctx.attempt) ?? { post: { text: p.text } };
+      if ('waitMs' in composed) return { status: 'retryable', error: composed.reason, retryAfterMs: composed.waitMs };
+      return withClient((a) => a.postNotice({ ...composed.post, idempotencyKey: ctx.idempotencyKey }));
+    },
   };
 }

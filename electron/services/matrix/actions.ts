@@ -326,7 +326,8 @@ export class MatrixActions {
   }
 
   /**
-   * Post an m.notice (plain text, optional HTML) to the management room (or `roomId`). The txnId
+   * Post an m.notice (plain text, optional HTML: the caller escapes what it quotes) to the management room (or
+   * `roomId`). It mentions nobody. The txnId
    * comes from the idempotency key, so a retried call does not post twice. Joins the room once
    * if the account is not in it.
    */
@@ -342,7 +343,9 @@ export class MatrixActions {
       if (r.status !== 'ok') return r;
       roomId = r.detail as string;
     }
-    const content: Record<string, unknown> = { msgtype: 'm.notice', body: args.text };
+    // An empty m.mentions turns off the body-based push rules: names, "@room" or user ids quoted from a report or
+    // a room name must not ping anyone in the management room.
+    const content: Record<string, unknown> = { msgtype: 'm.notice', body: args.text, 'm.mentions': {} };
     if (args.html) {
       content.format = 'org.matrix.custom.html';
       content.formatted_body = args.html;

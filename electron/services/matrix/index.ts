@@ -4,7 +4,7 @@ export { MatrixHttp, normalizeBaseUrl, type MatrixHttpOptions, type RequestOptio
 export { login, logout, discoverHomeserver, checkServerAdmin, httpForSession, type LoginOptions, type LoginCredentials } from './auth';
 export { downloadMedia, getAdminMediaInfo, parseMxc, mxcUri, DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_DOWNLOAD_TIMEOUT_MS } from './media';
 export { sniffMime, mimeKind } from './sniff';
-export { mediaEventFromRaw, matrixToLink, type RawEvent } from './events';
+export { mediaEventFromRaw, mediaPartsOf, mediaPartsOfContent, mediaPartsOfEvent, eventText, matrixToLink, MAX_EVENT_TEXT, type RawEvent } from './events';
 export { LiveRoomSource, type LiveRoomSourceOptions } from './live-source';
 export { EventReportSource, type EventReportSourceOptions, type RawEventReport } from './report-source';
 export {

@@ -1,16 +1,20 @@
 // EventReportSource: pages through Synapse's GET /_synapse/admin/v1/event_reports (oldest first,
 // with a persisted cursor), fetches each reported event with GET
-// /_synapse/admin/v1/fetch_event/{eventId} (no room membership needed) and emits a MediaEvent
-// for reported media. The cursor is saved after each page's events were handed to onMedia.
+// /_synapse/admin/v1/fetch_event/{eventId} (no room membership needed) and hands over every report:
+// onReport gets each one with what the server knows of the event (its media parts, or its text);
+// onMedia gets the reports of media events. The cursor is saved after each page was handed over.
 import { MatrixApiError } from './errors';
-import { mediaEventFromRaw, type RawEvent } from './events';
+import { eventText, matrixToLink, mediaEventFromRaw, type RawEvent } from './events';
 import { MatrixHttp, seg } from './http';
-import type { CursorStore, EventReportCursor, MediaEvent, MediaReportInfo, SourceNotice } from './types';
+import type { CursorStore, EventReportCursor, MediaEvent, MediaReportInfo, ReportedEvent, SourceNotice } from './types';
 
 export interface EventReportSourceOptions {
   http: MatrixHttp;
   cursor: CursorStore<EventReportCursor>;
-  onMedia: (ev: MediaEvent) => Promise<void> | void;
+  /** every report, media or not (then onMedia is not called) */
+  onReport?: (ev: ReportedEvent) => Promise<void> | void;
+  /** reports of media events only (when onReport is not given); the others become notices */
+  onMedia?: (ev: MediaEvent) => Promise<void> | void;
   onNotice?: (n: SourceNotice) => void;
   /** page size, default 100 */
   pageSize?: number;
@@ -112,6 +116,10 @@ export class EventReportSource {
   async #handle(row: RawEventReport, signal?: AbortSignal): Promise<number> {
     const o = this.#o;
     const event = await this.fetchEvent(row.event_id, signal);
+    const report: MediaReportInfo = { id: row.id, reporter: row.user_id, receivedTs: row.received_ts };
+    if (row.reason) report.reason = row.reason;
+    if (typeof row.score === 'number') report.score = row.score;
+    const roomName = row.name ?? row.canonical_alias ?? undefined;
     if (!event) {
       o.onNotice?.({
         kind: 'report_event_unavailable',
@@ -120,19 +128,23 @@ export class EventReportSource {
         eventId: row.event_id,
         message: `Report ${row.id}: event ${row.event_id} is not known to the homeserver`,
       });
+      if (o.onReport) await o.onReport(reportedEvent(row, report, roomName, null, 'unavailable'));
       return 0;
     }
-    const report: MediaReportInfo = { id: row.id, reporter: row.user_id, receivedTs: row.received_ts };
-    if (row.reason) report.reason = row.reason;
-    if (typeof row.score === 'number') report.score = row.score;
-    const roomName = row.name ?? row.canonical_alias ?? undefined;
+    const redacted = !!event.unsigned?.redacted_because;
     const m = mediaEventFromRaw(
       event,
       { source: 'report', roomId: row.room_id, report, ...(roomName ? { roomName } : {}) },
-      { includeAudio: o.includeAudio ?? false },
+      { includeAudio: o.includeAudio ?? false, allowRedacted: !!o.onReport },
     );
+    if (o.onReport) {
+      const kind = m ? 'media' : redacted ? 'redacted' : event.type === 'm.room.encrypted' ? 'encrypted' : 'content';
+      const re = reportedEvent(row, report, roomName, event, kind);
+      if (m) re.media = m;
+      await o.onReport(re);
+      return m ? 1 : 0;
+    }
     if (!m) {
-      const redacted = !!event.unsigned?.redacted_because;
       o.onNotice?.({
         kind: 'report_without_media',
         reportId: row.id,
@@ -146,7 +158,31 @@ export class EventReportSource {
       });
       return 0;
     }
-    await o.onMedia(m);
+    await o.onMedia?.(m);
     return 1;
   }
+}
+
+function reportedEvent(
+  row: RawEventReport,
+  report: MediaReportInfo,
+  roomName: string | undefined,
+  event: RawEvent | null,
+  kind: ReportedEvent['kind'],
+): ReportedEvent {
+  const out: ReportedEvent = { report, roomId: row.room_id, eventId: row.event_id, matrixToLink: matrixToLink(row.room_id, row.event_id), kind };
+  if (roomName) out.roomName = roomName;
+  const sender = event?.sender ?? row.sender ?? undefined;
+  if (sender) out.sender = sender;
+  if (!event) return out;
+  if (typeof event.origin_server_ts === 'number') out.originServerTs = event.origin_server_ts;
+  if (event.type) out.eventType = event.type;
+  const msgtype = event.content?.msgtype;
+  if (typeof msgtype === 'string') out.msgtype = msgtype;
+  // Ciphertext is not text; a redacted event's words are shown (the report is about them) but flagged by kind.
+  if (kind !== 'encrypted') {
+    const text = eventText(event);
+    if (text !== undefined) out.text = text;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
 
 export type MediaSourceKind = 'live' | 'report' | 'quarantine';
 
-export type MediaMsgtype = 'm.image' | 'm.video' | 'm.file' | 'm.audio' | 'm.sticker';
+export type MediaMsgtype = 'm.image' | 'm.video' | 'm.file' | 'm.audio' | 'm.location' | 'm.sticker';
 
 export interface MediaReportInfo {
   /** Synapse event report id */
@@ -13,6 +13,27 @@ export interface MediaReportInfo {
   /** user id of the reporter */
   reporter: string;
   receivedTs: number;
+}
+
+/**
+ * Which mxc:// of an event a media part is: the attachment (`url` or encrypted `file`), the client-uploaded thumbnail
+ * (`info.thumbnail_url` / `info.thumbnail_file`), and for an edit (m.replace) the same two in `m.new_content`.
+ */
+export type MediaPartName = 'media' | 'thumbnail' | 'new_media' | 'new_thumbnail';
+
+/** One mxc:// an event carries. */
+export interface MediaPart {
+  part: MediaPartName;
+  mxcUri: string;
+  server: string;
+  mediaId: string;
+  /** end-to-end encrypted attachment (`file` / `thumbnail_file`): the server holds ciphertext */
+  encrypted: boolean;
+  /** what the sender's client declared (`info` or `thumbnail_info`); untrusted */
+  declaredMime?: string;
+  declaredSize?: number;
+  width?: number;
+  height?: number;
 }
 
 /** One piece of media seen in a room, a report or the quarantine feed. */
@@ -39,6 +60,39 @@ export interface MediaEvent {
   report?: MediaReportInfo;
   /** https://matrix.to/#/<roomId>/<eventId> */
   matrixToLink: string;
+  /**
+   * Every mxc:// the event carries, the attachment first (the same as mxcUri/server/mediaId). Absent on events built by
+   * hand: then the attachment is the only part (see mediaPartsOf).
+   */
+  parts?: MediaPart[];
+  /** for an edit (m.replace): the event it replaces */
+  replaces?: string;
+  /** the event was redacted (reports only: the admin API still serves the original content) */
+  redacted?: boolean;
+}
+
+/** What a reported event turned out to be when the admin API fetched it. */
+export type ReportedEventKind = 'media' | 'content' | 'encrypted' | 'redacted' | 'unavailable';
+
+/**
+ * One event report with what the homeserver knows of the event: its media (parts), or its text for a non-media
+ * event. Every report is handed over, whether or not the event carries media.
+ */
+export interface ReportedEvent {
+  report: MediaReportInfo;
+  roomId: string;
+  roomName?: string;
+  eventId: string;
+  matrixToLink: string;
+  kind: ReportedEventKind;
+  /** set when kind is 'media' (and for a redacted media event whose original content is still served) */
+  media?: MediaEvent;
+  sender?: string;
+  originServerTs?: number;
+  eventType?: string;
+  msgtype?: string;
+  /** the event's text (body, or a readable rendering of other content); untrusted: show it as text, never as HTML */
+  text?: string;
 }
 
 /** Something a source wants a moderator to see that is not a media item. */

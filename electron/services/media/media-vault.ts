@@ -52,6 +52,13 @@ export class MediaVault {
     return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
   }
 
+  /** Deletes one entry (bytes stored for an item that turned out to have them already). */
+  remove(ref: string): void {
+    if (!/^[0-9a-f-]{36}$/.test(ref)) return;
+    rmSync(join(this.dir, ref), { force: true });
+    this.db.prepare('DELETE FROM vault_entries WHERE ref = ?').run(ref);
+  }
+
   /** Deletes entries older than the retention period; returns how many went. */
   purgeOlderThan(retentionMs: number): number {
     const cutoff = this.now() - retentionMs;

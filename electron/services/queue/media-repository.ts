@@ -18,6 +18,9 @@ export interface NewMedia {
   pdqQuality: number | null;
   context?: Record<string, unknown>;
   vaultRef?: string | null;
+  /** For one part of a larger item (a Matrix event's thumbnail): the item's media id, and which part this is. */
+  partOf?: number | null;
+  part?: string | null;
 }
 
 interface MediaRow {
@@ -79,11 +82,18 @@ export class MediaRepository {
     const result = this.db
       .prepare(
         `INSERT INTO media_items (source, source_ref, file_name, mime, format, byte_length, width, height, exif_orientation,
-                                  md5, sha1, sha256, pdq, pdq_quality, context_json, vault_ref, created_at)
+                                  md5, sha1, sha256, pdq, pdq_quality, context_json, vault_ref, part_of, part, created_at)
          VALUES (@source, @sourceRef, @fileName, @mime, @format, @byteLength, @width, @height, @exifOrientation,
-                 @md5, @sha1, @sha256, @pdq, @pdqQuality, @contextJson, @vaultRef, @createdAt)`,
+                 @md5, @sha1, @sha256, @pdq, @pdqQuality, @contextJson, @vaultRef, @partOf, @part, @createdAt)`,
       )
-      .run({ ...media, contextJson: JSON.stringify(media.context ?? {}), vaultRef: media.vaultRef ?? null, createdAt: this.now() });
+      .run({
+        ...media,
+        contextJson: JSON.stringify(media.context ?? {}),
+        vaultRef: media.vaultRef ?? null,
+        partOf: media.partOf ?? null,
+        part: media.part ?? null,
+        createdAt: this.now(),
+      });
     return { id: Number(result.lastInsertRowid), created: true };
   }
 

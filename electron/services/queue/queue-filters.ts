@@ -1,4 +1,4 @@
-import type { QueueSort, QueueStatus } from '../../../shared/contract';
+import type { QueueSort, QueueStatus, QueueTrigger } from '../../../shared/contract';
 
 export interface QueueListFilter {
   status?: QueueStatus;
@@ -7,6 +7,7 @@ export interface QueueListFilter {
   source?: string;
   room?: string;
   sender?: string;
+  trigger?: QueueTrigger;
   minDistance?: number;
   maxDistance?: number;
   minAgeMs?: number;
@@ -25,7 +26,17 @@ const ORDER: Record<QueueSort, string> = {
   priority: 'q.rank DESC, q.id ASC',
   oldest: 'q.created_at ASC, q.id ASC',
   newest: 'q.created_at DESC, q.id DESC',
-  distance: 'q.best_distance ASC, q.rank DESC, q.id ASC',
+  // Items without a match (reported only) have no distance: they come last.
+  distance: 'q.best_distance IS NULL, q.best_distance ASC, q.rank DESC, q.id ASC',
+};
+
+/** "Reported" is a user report (report_count); "matched" is a bank match (an item with a match has a best distance). */
+const TRIGGER: Record<QueueTrigger, string> = {
+  reported: 'q.report_count > 0',
+  matched: 'q.best_distance IS NOT NULL',
+  reported_and_matched: 'q.report_count > 0 AND q.best_distance IS NOT NULL',
+  reported_only: 'q.report_count > 0 AND q.best_distance IS NULL',
+  matched_only: 'q.report_count = 0 AND q.best_distance IS NOT NULL',
 };
 
 /** What a search string is: each kind is answered by an index (hash columns, event id, sender, room, mxc). */
@@ -36,15 +47,15 @@ export function searchClause(raw: string, params: Record<string, string | number
   params.search = s;
   if (/^[0-9a-f]{64}$/.test(lower)) {
     params.search = lower;
-    return 'q.media_id IN (SELECT id FROM media_items WHERE sha256 = @search OR pdq = @search)';
+    return 'q.media_id IN (SELECT COALESCE(part_of, id) FROM media_items WHERE sha256 = @search OR pdq = @search)';
   }
   if (/^[0-9a-f]{32}$/.test(lower)) {
     params.search = lower;
-    return 'q.media_id IN (SELECT id FROM media_items WHERE md5 = @search)';
+    return 'q.media_id IN (SELECT COALESCE(part_of, id) FROM media_items WHERE md5 = @search)';
   }
   if (/^[0-9a-f]{40}$/.test(lower)) {
     params.search = lower;
-    return 'q.media_id IN (SELECT id FROM media_items WHERE sha1 = @search)';
+    return 'q.media_id IN (SELECT COALESCE(part_of, id) FROM media_items WHERE sha1 = @search)';
   }
   if (s.startsWith('$')) return 'q.event_id = @search';
   if (s.startsWith('@')) return 'q.sender = @search';
@@ -81,6 +92,7 @@ export function buildFilter(filter: QueueListFilter, now: number): BuiltFilter {
     where.push('q.sender = @sender');
     params.sender = filter.sender;
   }
+  if (filter.trigger) where.push(TRIGGER[filter.trigger]);
   if (filter.bank) {
     where.push('q.media_id IN (SELECT media_id FROM matches WHERE bank_name = @bank)');
     params.bank = filter.bank;

@@ -1,9 +1,9 @@
 import type { Db } from '../store/database';
 import { ContractError } from '../../../shared/result';
-import type { Claim, Decision, HistoryEntry, Match, MatchEvidence, OutboxAction, QueueCounts, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
+import type { Claim, Decision, EventPart, HistoryEntry, Match, MatchEvidence, OutboxAction, QueueCounts, QueueItem, QueueStatus, Report, Verdict } from '../../../shared/contract';
 import { listActions } from '../decisions/action-list';
 import { mediaFromRow } from './media-repository';
-import { basePriority, PRIORITY_FROM_MATCHES_SQL, rankFor, sourceBonus } from './priority';
+import { basePriority, PRIORITY_FROM_MATCHES_SQL } from './priority';
 import { buildFilter, type QueueListFilter } from './queue-filters';
 
 export interface NewMatch {
@@ -17,6 +17,20 @@ export interface NewMatch {
   severity: number;
   /** The dihedral transform of the media that matched (PDQ), when the matcher knows it. */
   variant?: string | null;
+  /** Which part of the item matched (a Matrix event's 'media', 'thumbnail', 'new_media', 'new_thumbnail'). */
+  part?: string | null;
+}
+
+/** One user report of a Matrix event (Synapse's event report). */
+export interface NewReport {
+  /** Synapse's event report id: the same report delivered twice counts once. */
+  id: number;
+  eventId: string;
+  roomId: string;
+  reporter: string;
+  reason?: string | null;
+  score?: number | null;
+  receivedTs: number;
 }
 
 /** Exact hash matches outrank near ones; stronger banks outrank weaker ones. (Without the source bonus or age.) */
@@ -32,6 +46,7 @@ interface QueueRow {
   created_at: number;
   updated_at: number;
   media_id: number;
+  report_count: number;
   claim_reviewer?: string | null;
   claim_session?: string | null;
   claim_at?: number | null;
@@ -50,6 +65,7 @@ interface MatchRow {
   label: string | null;
   severity: number | null;
   variant: string | null;
+  part: string | null;
 }
 
 interface MatrixContextFields {
@@ -65,7 +81,17 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 
 const DECISION_COLUMNS = 'd.id, d.queue_item_id, d.verdict, d.reviewer, d.reason, d.note, d.decided_at, d.undone_at';
 const HISTORY_LIMIT = 25;
 
-export type QueueItemDetail = QueueItem & { decisions: Decision[]; actions: OutboxAction[]; history: HistoryEntry[]; evidence: MatchEvidence[] };
+export type QueueItemDetail = QueueItem & {
+  decisions: Decision[];
+  actions: OutboxAction[];
+  history: HistoryEntry[];
+  evidence: MatchEvidence[];
+  reports: Report[];
+  parts: EventPart[];
+};
+
+const ITEM_COLUMNS = 'q.id, q.status, q.priority, q.best_distance, q.created_at, q.updated_at, q.media_id, q.report_count';
+const REPORTS_SHOWN = 200;
 
 export class QueueService {
   constructor(
@@ -73,45 +99,80 @@ export class QueueService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Records matches for a media item and makes sure it has a queue item. Returns the queue item id. */
+  /**
+   * Records matches for a media item and makes sure it has a queue item (also with no match: a report). Re-ranks the
+   * item from everything it has: its matches and its reports. Returns the queue item id.
+   */
   enqueue(mediaId: number, matches: NewMatch[]): number {
     const at = this.now();
     const insertMatch = this.db.prepare(
-      `INSERT INTO matches (media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, severity, variant, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO matches (media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, severity, variant, part, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (media_id, matcher, bank_name, content_ref, signal_type) DO UPDATE SET distance = MIN(distance, excluded.distance),
-         severity = excluded.severity, variant = CASE WHEN excluded.distance < distance THEN excluded.variant ELSE variant END`,
+         severity = excluded.severity, variant = CASE WHEN excluded.distance < distance THEN excluded.variant ELSE variant END,
+         part = CASE WHEN excluded.distance < distance OR part IS NULL THEN excluded.part
+                     WHEN excluded.distance = distance AND excluded.part IS NOT NULL AND instr(',' || part || ',', ',' || excluded.part || ',') = 0
+                     THEN part || ',' || excluded.part ELSE part END`,
     );
     for (const m of matches) {
-      insertMatch.run(mediaId, m.matcher, m.bankName, m.contentRef, m.signalType, m.signal, m.distance, m.label, m.severity, m.variant ?? null, at);
+      insertMatch.run(mediaId, m.matcher, m.bankName, m.contentRef, m.signalType, m.signal, m.distance, m.label, m.severity, m.variant ?? null, m.part ?? null, at);
     }
     const media = this.db.prepare('SELECT source, context_json FROM media_items WHERE id = ?').get(mediaId) as { source: string; context_json: string } | undefined;
     const source = media?.source ?? '';
     const matrix = ((media ? (JSON.parse(media.context_json) as { matrix?: MatrixContextFields }) : {}).matrix ?? {}) as MatrixContextFields;
     const server = str(matrix.server);
     const mxcMediaId = str(matrix.mediaId);
-    const bestDistance = Math.min(...matches.map((m) => m.distance));
-    const priority = queuePriority(matches) + sourceBonus(source);
+    const bestDistance = matches.length > 0 ? Math.min(...matches.map((m) => m.distance)) : null;
     this.db
       .prepare(
         `INSERT INTO queue_items (media_id, status, priority, best_distance, created_at, updated_at, source, room_id, sender, event_id, mxc, rank)
-         VALUES (@mediaId, 'pending', @priority, @bestDistance, @at, @at, @source, @roomId, @sender, @eventId, @mxc, @rank)
-         ON CONFLICT (media_id) DO UPDATE SET priority = MAX(priority, excluded.priority),
-           rank = MAX(priority, excluded.priority) - created_at / 60000,
-           best_distance = MIN(COALESCE(best_distance, excluded.best_distance), excluded.best_distance), updated_at = excluded.updated_at`,
+         VALUES (@mediaId, 'pending', 0, @bestDistance, @at, @at, @source, @roomId, @sender, @eventId, @mxc, 0)
+         ON CONFLICT (media_id) DO UPDATE SET updated_at = excluded.updated_at,
+           best_distance = CASE WHEN excluded.best_distance IS NULL THEN best_distance WHEN best_distance IS NULL THEN excluded.best_distance
+                                ELSE MIN(best_distance, excluded.best_distance) END`,
       )
       .run({
         mediaId,
-        priority,
-        bestDistance: Number.isFinite(bestDistance) ? bestDistance : null,
+        bestDistance: bestDistance !== null && Number.isFinite(bestDistance) ? bestDistance : null,
         at,
         source,
         roomId: str(matrix.roomId),
         sender: str(matrix.sender),
         eventId: str(matrix.eventId),
         mxc: server && mxcMediaId ? `${server}/${mxcMediaId}` : null,
-        rank: rankFor(priority, at),
       });
+    return this.rerank(mediaId);
+  }
+
+  /**
+   * Adds a user's report of a Matrix event to the event's queue item, creating the item when there is none (whether
+   * or not anything matched). Several reports count: each raises the item's priority. A report already recorded
+   * (same Synapse report id) changes nothing. Returns the queue item id and whether the report was new.
+   */
+  recordReport(mediaId: number, report: NewReport): { queueItemId: number; added: boolean; reportCount: number } {
+    return this.db.transaction(() => {
+      const existing = this.db.prepare('SELECT id FROM queue_items WHERE media_id = ?').get(mediaId) as { id: number } | undefined;
+      const queueItemId = existing?.id ?? this.enqueue(mediaId, []);
+      const added =
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO matrix_reports (report_id, queue_item_id, event_id, room_id, reporter, reason, score, received_ts, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(report.id, queueItemId, report.eventId, report.roomId, report.reporter, report.reason ?? null, report.score ?? null, report.receivedTs, this.now()).changes === 1;
+      if (added) {
+        this.db.prepare('UPDATE queue_items SET report_count = (SELECT COUNT(*) FROM matrix_reports WHERE queue_item_id = @id), updated_at = @at WHERE id = @id').run({ id: queueItemId, at: this.now() });
+        this.rerank(mediaId);
+      }
+      const { report_count: reportCount } = this.db.prepare('SELECT report_count FROM queue_items WHERE id = ?').get(queueItemId) as { report_count: number };
+      return { queueItemId, added, reportCount };
+    })();
+  }
+
+  /** Recomputes an item's priority (matches and reports) and its ageing rank. */
+  private rerank(mediaId: number): number {
+    this.db.prepare(`UPDATE queue_items SET priority = ${PRIORITY_FROM_MATCHES_SQL} WHERE media_id = ?`).run(mediaId);
+    this.db.prepare('UPDATE queue_items SET rank = priority - created_at / 60000 WHERE media_id = ?').run(mediaId);
     return (this.db.prepare('SELECT id FROM queue_items WHERE media_id = ?').get(mediaId) as { id: number }).id;
   }
 
@@ -130,15 +191,14 @@ export class QueueService {
     const total = filter.withTotal === false ? -1 : (this.db.prepare(`SELECT COUNT(*) AS n FROM queue_items q ${built.where}`).get(built.params) as { n: number }).n;
     const rows = this.db
       .prepare(
-        `SELECT q.id, q.status, q.priority, q.best_distance, q.created_at, q.updated_at, q.media_id
-           FROM queue_items q ${built.where} ORDER BY ${built.orderBy} LIMIT @limit OFFSET @offset`,
+        `SELECT ${ITEM_COLUMNS} FROM queue_items q ${built.where} ORDER BY ${built.orderBy} LIMIT @limit OFFSET @offset`,
       )
       .all({ ...built.params, limit: filter.limit, offset: filter.offset }) as QueueRow[];
     return { items: this.hydrateMany(rows, now), total };
   }
 
   get(id: number): QueueItemDetail {
-    const row = this.db.prepare('SELECT id, status, priority, best_distance, created_at, updated_at, media_id FROM queue_items WHERE id = ?').get(id) as QueueRow | undefined;
+    const row = this.db.prepare(`SELECT ${ITEM_COLUMNS} FROM queue_items q WHERE q.id = ?`).get(id) as QueueRow | undefined;
     if (!row) throw new ContractError('not_found', `Queue item ${id} does not exist`);
     const item = this.hydrateMany([row], this.now())[0]!;
     return {
@@ -147,11 +207,65 @@ export class QueueService {
       actions: listActions(this.db, { queueItemId: id, limit: 200 }),
       history: this.history(id),
       evidence: this.evidence(item.matches),
+      reports: this.reports(id),
+      parts: this.parts(item.media.id, item.media.context),
     };
   }
 
+  /** The user reports of an item, newest first. */
+  reports(queueItemId: number): Report[] {
+    const rows = this.db
+      .prepare(
+        `SELECT report_id, reporter, reason, score, received_ts FROM matrix_reports WHERE queue_item_id = ?
+          ORDER BY received_ts DESC, report_id DESC LIMIT ${REPORTS_SHOWN}`,
+      )
+      .all(queueItemId) as { report_id: number; reporter: string; reason: string | null; score: number | null; received_ts: number }[];
+    return rows.map((r) => ({ id: r.report_id, reporter: r.reporter, reason: r.reason, score: r.score, receivedTs: r.received_ts }));
+  }
+
+  /**
+   * Every mxc:// of a Matrix event (attachment, thumbnail, an edit's new ones): what became of each (hashed, not
+   * fetched and why, end-to-end encrypted) and, when hashed, its own media record for a preview.
+   */
+  private parts(mediaId: number, context: Record<string, unknown>): EventPart[] {
+    const listed = ((context.matrix as { parts?: unknown } | undefined)?.parts ?? []) as {
+      part?: unknown;
+      mxcUri?: unknown;
+      encrypted?: unknown;
+      state?: unknown;
+      error?: unknown;
+      mediaItemId?: unknown;
+      declaredMime?: unknown;
+      width?: unknown;
+      height?: unknown;
+    }[];
+    if (!Array.isArray(listed) || listed.length === 0) return [];
+    const ids = listed.map((p) => (typeof p.mediaItemId === 'number' ? p.mediaItemId : null)).filter((v): v is number => v !== null);
+    const rows = ids.length
+      ? (this.db.prepare(`SELECT * FROM media_items WHERE id IN (${ids.map(() => '?').join(',')}) AND (id = ? OR part_of = ?)`).all(...ids, mediaId, mediaId) as (Parameters<typeof mediaFromRow>[0] & { id: number })[])
+      : [];
+    const byId = new Map(rows.map((r) => [r.id, mediaFromRow(r)]));
+    const state = (v: unknown): EventPart['state'] => (v === 'hashed' || v === 'encrypted' || v === 'skipped' ? v : 'failed');
+    return listed.map((p) => ({
+      part: typeof p.part === 'string' ? p.part : 'media',
+      mxc: typeof p.mxcUri === 'string' ? p.mxcUri : '',
+      state: state(p.state),
+      error: typeof p.error === 'string' ? p.error : null,
+      declaredMime: typeof p.declaredMime === 'string' ? p.declaredMime : null,
+      declaredWidth: typeof p.width === 'number' ? Math.round(p.width) : null,
+      declaredHeight: typeof p.height === 'number' ? Math.round(p.height) : null,
+      media: typeof p.mediaItemId === 'number' ? (byId.get(p.mediaItemId) ?? null) : null,
+    }));
+  }
+
   /** Facets for the filter menus. */
-  facets(): { banks: { name: string; severity: number | null }[]; signalTypes: string[]; sources: string[]; rooms: { roomId: string; roomName: string | null; count: number }[] } {
+  facets(): {
+    banks: { name: string; severity: number | null }[];
+    signalTypes: string[];
+    sources: string[];
+    rooms: { roomId: string; roomName: string | null; count: number }[];
+    triggers: { reported: number; matched: number; reportedOnly: number };
+  } {
     const banks = this.db
       .prepare(
         `SELECT n.name, b.severity FROM (SELECT DISTINCT bank_name AS name FROM matches UNION SELECT name FROM banks WHERE kind = 'positive') n
@@ -168,7 +282,14 @@ export class QueueService {
            JOIN media_items m ON m.id = r.lastMedia ORDER BY r.count DESC`,
       )
       .all() as { roomId: string; roomName: string | null; count: number }[];
-    return { banks, signalTypes, sources, rooms: rooms.map((r) => ({ ...r, roomName: typeof r.roomName === 'string' ? r.roomName : null })) };
+    const triggers = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(report_count > 0), 0) AS reported, COALESCE(SUM(best_distance IS NOT NULL), 0) AS matched,
+                COALESCE(SUM(report_count > 0 AND best_distance IS NULL), 0) AS reportedOnly
+           FROM queue_items WHERE status IN ('pending', 'escalated', 'skipped')`,
+      )
+      .get() as { reported: number; matched: number; reportedOnly: number };
+    return { banks, signalTypes, sources, rooms: rooms.map((r) => ({ ...r, roomName: typeof r.roomName === 'string' ? r.roomName : null })), triggers };
   }
 
   /** Changes a local bank's severity and re-ranks the open items it matched. */
@@ -213,7 +334,7 @@ export class QueueService {
       .prepare(
         `SELECT ${DECISION_COLUMNS}, m.file_name, q.sender FROM decisions d
            JOIN queue_items q ON q.id = d.queue_item_id JOIN media_items m ON m.id = q.media_id
-          WHERE d.queue_item_id <> @id AND q.media_id IN (SELECT id FROM media_items WHERE sha256 = @sha256 ${self.pdq ? 'OR pdq = @pdq' : ''})
+          WHERE d.queue_item_id <> @id AND q.media_id IN (SELECT COALESCE(part_of, id) FROM media_items WHERE sha256 = @sha256 ${self.pdq ? 'OR pdq = @pdq' : ''})
           ORDER BY d.decided_at DESC, d.id DESC LIMIT ${HISTORY_LIMIT}`,
       )
       .all({ id: queueItemId, sha256: self.sha256, ...(self.pdq ? { pdq: self.pdq } : {}) }) as Row[];
@@ -271,7 +392,7 @@ export class QueueService {
     const mediaById = new Map(mediaRows.map((m) => [m.id, mediaFromRow(m)]));
     const matchRows = this.db
       .prepare(
-        `SELECT id, media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, severity, variant
+        `SELECT id, media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, severity, variant, part
            FROM matches WHERE media_id IN (${placeholders}) ORDER BY distance, id`,
       )
       .all(...mediaIds) as MatchRow[];
@@ -289,6 +410,7 @@ export class QueueService {
         label: m.label,
         severity: m.severity,
         variant: m.variant,
+        part: m.part,
       });
       matchesByMedia.set(m.media_id, list);
     }
@@ -308,6 +430,7 @@ export class QueueService {
       updatedAt: row.updated_at,
       media: mediaById.get(row.media_id)!,
       matches: matchesByMedia.get(row.media_id) ?? [],
+      reportCount: row.report_count,
       claim: claims.get(row.id) ?? null,
     }));
   }

@@ -108,5 +108,46 @@ export function statsOverview(db: Db, days: number, now: number): StatsOverview 
     timeToDecisionP50Ms: pct(0.5),
     timeToDecisionP90Ms: pct(0.9),
     totals,
+    byTrigger: byTrigger(db, from, to),
   };
 }
+
+type Trigger = StatsOverview['byTrigger'][number]['trigger'];
+const TRIGGERS: Trigger[] = ['reported_only', 'matched_only', 'reported_and_matched'];
+const TRIGGER_SQL = `CASE WHEN q.report_count > 0 AND q.best_distance IS NOT NULL THEN 'reported_and_matched'
+                          WHEN q.report_count > 0 THEN 'reported_only' ELSE 'matched_only' END`;
+
+/** Reported items (a user asked a moderator to look) and matched ones (a bank said so) counted apart. */
+function byTrigger(db: Db, from: number, to: number): StatsOverview['byTrigger'] {
+  const rows = new Map<Trigger, StatsOverview['byTrigger'][number]>(
+    TRIGGERS.map((trigger) => [trigger, { trigger, arrived: 0, open: 0, reports: 0, confirm: 0, false_positive: 0, escalate: 0, skip: 0 }]),
+  );
+  const queued = 'q.report_count > 0 OR q.best_distance IS NOT NULL';
+  for (const r of db
+    .prepare(
+      `SELECT ${TRIGGER_SQL} AS trigger, SUM(q.created_at >= @from AND q.created_at <= @to) AS arrived,
+              SUM(q.status IN ('pending', 'escalated', 'skipped')) AS open
+         FROM queue_items q WHERE ${queued} GROUP BY trigger`,
+    )
+    .all({ from, to }) as { trigger: Trigger; arrived: number; open: number }[]) {
+    Object.assign(rows.get(r.trigger)!, { arrived: r.arrived, open: r.open });
+  }
+  for (const r of db
+    .prepare(
+      `SELECT ${TRIGGER_SQL} AS trigger, COUNT(*) AS n FROM matrix_reports mr JOIN queue_items q ON q.id = mr.queue_item_id
+        WHERE mr.received_ts >= @from AND mr.received_ts <= @to GROUP BY trigger`,
+    )
+    .all({ from, to }) as { trigger: Trigger; n: number }[]) {
+    rows.get(r.trigger)!.reports = r.n;
+  }
+  for (const r of db
+    .prepare(
+      `SELECT ${TRIGGER_SQL} AS trigger, d.verdict, COUNT(*) AS n FROM decisions d JOIN queue_items q ON q.id = d.queue_item_id
+        WHERE d.decided_at >= @from AND d.decided_at <= @to AND d.undone_at IS NULL AND (${queued}) GROUP BY trigger, d.verdict`,
+    )
+    .all({ from, to }) as { trigger: Trigger; verdict: Verdict; n: number }[]) {
+    rows.get(r.trigger)![r.verdict] = r.n;
+  }
+  return TRIGGERS.map((t) => rows.get(t)!);
+}
+

@@ -269,4 +269,58 @@ export const migrations: Migration[] = [
       CREATE INDEX pending_lookups_due ON pending_lookups (next_at);
     `,
   },
+  {
+    version: 5,
+    name: 'Matrix reports as queue items, media parts (thumbnails, edits) of an event, matched part, event index',
+    sql: `
+      ALTER TABLE queue_items ADD COLUMN report_count INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE matches ADD COLUMN part TEXT;
+      ALTER TABLE media_items ADD COLUMN part_of INTEGER REFERENCES media_items (id) ON DELETE CASCADE;
+      ALTER TABLE media_items ADD COLUMN part TEXT;
+      CREATE INDEX media_items_part_of ON media_items (part_of);
+
+      CREATE TABLE matrix_reports (
+        report_id INTEGER PRIMARY KEY,
+        queue_item_id INTEGER NOT NULL REFERENCES queue_items (id) ON DELETE CASCADE,
+        event_id TEXT NOT NULL,
+        room_id TEXT NOT NULL,
+        reporter TEXT NOT NULL,
+        reason TEXT,
+        score INTEGER,
+        received_ts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX matrix_reports_item ON matrix_reports (queue_item_id, received_ts);
+      CREATE INDEX matrix_reports_received ON matrix_reports (received_ts);
+
+      CREATE TABLE matrix_events (
+        event_id TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        media_id INTEGER NOT NULL REFERENCES media_items (id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL
+      );
+
+      INSERT OR IGNORE INTO matrix_events (event_id, room_id, media_id, created_at)
+        SELECT json_extract(context_json, '$.matrix.eventId'), json_extract(context_json, '$.matrix.roomId'), MIN(id), MIN(created_at)
+          FROM media_items
+         WHERE source IN ('matrix_live', 'matrix_report') AND json_extract(context_json, '$.matrix.eventId') IS NOT NULL
+           AND json_extract(context_json, '$.matrix.roomId') IS NOT NULL
+         GROUP BY json_extract(context_json, '$.matrix.eventId');
+      INSERT OR IGNORE INTO matrix_reports (report_id, queue_item_id, event_id, room_id, reporter, reason, score, received_ts, created_at)
+        SELECT json_extract(m.context_json, '$.matrix.report.id'), q.id, json_extract(m.context_json, '$.matrix.eventId'),
+               json_extract(m.context_json, '$.matrix.roomId'), json_extract(m.context_json, '$.matrix.report.reporter'),
+               json_extract(m.context_json, '$.matrix.report.reason'), json_extract(m.context_json, '$.matrix.report.score'),
+               json_extract(m.context_json, '$.matrix.report.receivedTs'), q.created_at
+          FROM queue_items q JOIN media_items m ON m.id = q.media_id
+         WHERE json_extract(m.context_json, '$.matrix.report.id') IS NOT NULL
+           AND json_extract(m.context_json, '$.matrix.report.reporter') IS NOT NULL
+           AND json_extract(m.context_json, '$.matrix.eventId') IS NOT NULL;
+      UPDATE queue_items SET report_count = (SELECT COUNT(*) FROM matrix_reports r WHERE r.queue_item_id = queue_items.id);
+      UPDATE queue_items SET report_count = 1 WHERE report_count = 0 AND source = 'matrix_report';
+      UPDATE matches SET part = 'media' WHERE media_id IN (SELECT id FROM media_items WHERE source IN ('matrix_live', 'matrix_report'));
+
+      CREATE INDEX queue_items_reported ON queue_items (report_count, status);
+      CREATE INDEX queue_items_matched ON queue_items (best_distance, status);
+    `,
+  },
 ];
