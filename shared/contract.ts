@@ -421,6 +421,8 @@ export const contract = {
       reports: z.array(reportSchema).optional(),
       /** Every mxc:// of the item's Matrix event (attachment, thumbnail, an edit's). */
       parts: z.array(eventPartSchema).optional(),
+      /** A reported message's text (kept encrypted like media; null once purged). Untrusted: render as text, never HTML. */
+      eventText: z.string().nullable().optional(),
     }),
   },
   'queue.facets': {

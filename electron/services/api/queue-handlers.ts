@@ -45,7 +45,15 @@ export function createQueueHandlers(services: Services, core: CoreHandlers): Pic
   return {
     'queue.counts': () => services.queue.counts(),
     'queue.list': (input) => services.queue.list(input),
-    'queue.get': ({ id }) => services.queue.get(id),
+    'queue.get': ({ id }) => {
+      const item = services.queue.get(id);
+      const kind = (item.media.context.matrix as { kind?: unknown } | undefined)?.kind;
+      if (kind !== 'text') return item;
+      // A reported message's words are kept like media: encrypted, for the retention period.
+      const ref = services.media.get(item.media.id)?.vaultRef;
+      const bytes = ref ? services.vault.get(ref) : null;
+      return { ...item, eventText: bytes ? bytes.toString('utf8') : null };
+    },
     'queue.facets': () => services.queue.facets(),
     'queue.decide': decideOne,
     'queue.decideMany': async ({ ids, verdict, reason, note, sessionId }) => {
