@@ -98,12 +98,6 @@ function digests(bytes: Uint8Array): { md5: string; sha1: string; sha256: string
   return { md5: d('md5'), sha1: d('sha1'), sha256: d('sha256') };
 }
 
-/** One line of an untrusted text for a list row: whitespace collapsed, at most 80 characters. */
-function snippet(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
-}
-
 /**
  * Turns Matrix events into queue items. Media events (live rooms and reports): every mxc:// the event carries — the
  * attachment, the client-uploaded thumbnail, an edit's new media — is downloaded (size cap, timeout, sniffed type),
@@ -384,7 +378,11 @@ export class MatrixIngest {
       ...(re.kind === 'redacted' ? { redacted: true } : {}),
       ...(parts.length > 0 ? { parts, server: parts[0]!.server, mediaId: parts[0]!.mediaId, mxcUri: parts[0]!.mxcUri } : {}),
     };
-    const label = hasText ? snippet(re.text!) : `${re.eventType ?? 'Event'} (${re.kind === 'encrypted' ? 'end-to-end encrypted' : re.kind === 'unavailable' ? 'not on the homeserver' : 'no readable content'})`;
+    // The list shows a label, never the words: those stay in the vault, shown only in the item.
+    const from = re.sender ? ` from ${re.sender}` : '';
+    const label = hasText
+      ? `${re.eventType === 'm.room.message' || re.eventType === undefined ? 'Message' : re.eventType}${from}`
+      : `${re.eventType ?? 'Event'}${from} (${re.kind === 'encrypted' ? 'end-to-end encrypted' : re.kind === 'unavailable' ? 'not on the homeserver' : 'no readable content'})`;
     const vaultRef = hasText ? vault.put(bytes) : null;
     const hashes: MediaHashes = {
       ...digests(bytes),
