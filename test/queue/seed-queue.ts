@@ -93,6 +93,10 @@ export function seedQueue(dataDir: string, options: SeedOptions): SeededItem[] {
         `INSERT INTO queue_items (media_id, status, priority, best_distance, created_at, updated_at, source, room_id, sender, event_id, mxc, rank, report_count)
          VALUES (@mediaId, 'pending', @priority, @distance, @createdAt, @createdAt, @source, @roomId, @sender, @eventId, @mxc, @rank, @reportCount)`,
       );
+      const insertReport = db.prepare(
+        `INSERT INTO matrix_reports (report_id, queue_item_id, event_id, room_id, reporter, reason, score, received_ts, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, -100, ?, ?)`,
+      );
       const images = (options.images ?? []).map((path) => ({ path, bytes: readFileSync(path) }));
       const imageItems = images.length ? Math.min(options.imageItems ?? images.length, options.count) : 0;
       if (imageItems && options.mediaDir) mkdirSync(options.mediaDir, { recursive: true });
@@ -163,6 +167,7 @@ export function seedQueue(dataDir: string, options: SeedOptions): SeededItem[] {
             reportCount,
           }).lastInsertRowid,
         );
+        if (reportCount > 0) insertReport.run(i + 1, id, eventId, room.roomId, `@reporter${i % 7}:example.org`, 'Reported as abuse', createdAt, createdAt);
         seeded.push({ id, mediaId, source, sender, roomId: room.roomId, eventId, sha256, md5, bank: bank.name, signalType, distance, hasImage });
       }
     })();

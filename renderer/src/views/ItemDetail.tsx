@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Claim, ExtraActions, QueueItem, Verdict } from '../../../shared/contract';
 import { call } from '../api';
 import { ALL_REASONS, REASONS, VERDICT_LABEL, formatAge, formatBytes } from '../queue/reasons';
+import { eventKindNote, partLabel } from '../queue/matrix-labels';
 import { ErrorNote } from './ErrorNote';
 import { MediaPreview } from './MediaPreview';
 
@@ -20,6 +21,12 @@ interface MatrixContext {
   sender?: string;
   originServerTs?: number;
   matrixToLink?: string;
+  /** 'media', 'text' (a reported message) or 'event' (a reported event without readable content) */
+  kind?: string;
+  eventKind?: string;
+  eventType?: string | null;
+  replaces?: string;
+  redacted?: boolean;
 }
 
 export interface ItemDetailProps {
@@ -50,6 +57,7 @@ const DECIDABLE = new Set(['pending', 'escalated', 'skipped']);
 export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, quiet, onToggleReveal, onDecide, onUndo, reason, setReason, note, setNote, extraActions, setExtraActions, noteRef, reviewer, now }: ItemDetailProps) {
   const queryClient = useQueryClient();
   const item = useQuery({ ...itemQuery(id), placeholderData: placeholder ? { ...placeholder, decisions: [], actions: [] } : undefined });
+  const banks = useQuery({ queryKey: ['banks.list'], queryFn: () => call('banks.list', {}), staleTime: 60_000 });
   const retry = useMutation({
     mutationFn: (actionId: number) => call('actions.retry', { id: actionId }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['queue.get', id] }),
@@ -69,6 +77,15 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
   const name = m.fileName ?? m.sourceRef;
   const evidence = new Map((('evidence' in it ? it.evidence : undefined) ?? []).map((e) => [e.matchId, e]));
   const history = ('history' in it ? it.history : undefined) ?? [];
+  const reports = ('reports' in it ? it.reports : undefined) ?? [];
+  const parts = ('parts' in it ? it.parts : undefined) ?? [];
+  const eventText = 'eventText' in it ? it.eventText : undefined;
+  const hasMedia = matrix?.kind === undefined || matrix.kind === 'media';
+  // Queued only because users reported it: the verdicts act on the report rather than confirm a match.
+  const reportOnly = it.matches.length === 0 && it.reportCount > 0;
+  const withParts = it.matches.some((match) => match.part && match.part !== 'media');
+  const matchedParts = new Set(it.matches.flatMap((match) => (match.part ?? 'media').split(',')));
+  const positiveBanks = (banks.data ?? []).filter((b) => b.kind === 'positive').map((b) => b.name);
 
   return (
     <article className="detail" aria-labelledby="item-title" data-testid="item-detail" data-item-id={it.id} data-status={status}>
@@ -106,10 +123,10 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
             <input id="note" ref={noteRef} type="text" value={note} onChange={(e) => setNote(e.target.value)} maxLength={4000} data-testid="note" aria-keyshortcuts="n" placeholder="Optional (n)" />
             <div className="decide-buttons">
               <button type="button" className="confirm" onClick={() => onDecide('confirm')} disabled={!decidable || heldByOther} data-testid="decide-confirm" aria-keyshortcuts="c">
-                Confirm match <kbd>c</kbd>
+                {reportOnly ? 'Act on report' : 'Confirm match'} <kbd>c</kbd>
               </button>
               <button type="button" className="reject" onClick={() => onDecide('false_positive')} disabled={!decidable || heldByOther} data-testid="decide-false-positive" aria-keyshortcuts="f">
-                False positive <kbd>f</kbd>
+                {reportOnly ? 'Dismiss report' : 'False positive'} <kbd>f</kbd>
               </button>
               <button type="button" onClick={() => onDecide('escalate')} disabled={!decidable || heldByOther || status === 'escalated'} data-testid="decide-escalate" aria-keyshortcuts="e">
                 Escalate <kbd>e</kbd>
@@ -136,6 +153,29 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                     {label}
                   </label>
                 ))}
+                {hasMedia && (
+                  <div className="extra-bank">
+                    <label htmlFor="extra-add-to-bank">add its media{parts.length > 1 ? ` (all ${parts.filter((p) => p.state === 'hashed').length} hashed parts)` : ''} to the local bank</label>
+                    <input
+                      id="extra-add-to-bank"
+                      type="text"
+                      list="extra-bank-names"
+                      placeholder="bank name (none)"
+                      maxLength={100}
+                      value={extraActions.addToBank ?? ''}
+                      onChange={(e) => {
+                        const { addToBank: _old, ...rest } = extraActions;
+                        setExtraActions(e.target.value.trim() ? { ...rest, addToBank: e.target.value } : rest);
+                      }}
+                      data-testid="extra-addToBank"
+                      spellCheck={false}
+                      autoComplete="off"
+                    />
+                    <datalist id="extra-bank-names">
+                      {positiveBanks.map((b) => <option key={b} value={b} />)}
+                    </datalist>
+                  </div>
+                )}
               </details>
             )}
           </form>
@@ -152,15 +192,77 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
       </div>
 
       <div className="detail-body">
-        <MediaPreview mediaId={m.id} mime={m.mime} label={name} revealed={revealed} quiet={quiet} onToggleReveal={onToggleReveal} />
+        {hasMedia ? (
+          <MediaPreview mediaId={m.id} mime={m.mime} label={name} revealed={revealed} quiet={quiet} onToggleReveal={onToggleReveal} />
+        ) : (
+          <section className="event-content" aria-labelledby="event-content-title">
+            <h3 id="event-content-title">{matrix?.kind === 'text' ? 'Reported message' : 'Reported event'}</h3>
+            {matrix?.kind === 'text' ? (
+              // Untrusted text: rendered as text (React escapes it), never as HTML.
+              eventText === undefined ? (
+                <p className="muted">Loading…</p>
+              ) : eventText === null ? (
+                <p className="muted">The message text was purged from the encrypted store (retention period).</p>
+              ) : (
+                <p className="event-text" data-testid="event-text">{eventText}</p>
+              )
+            ) : (
+              <p className="muted" data-testid="event-text">{eventKindNote(matrix?.eventKind)}</p>
+            )}
+            {matrix?.redacted && matrix.kind === 'text' && <p className="muted">{eventKindNote('redacted')}</p>}
+          </section>
+        )}
 
         <div className="facts">
+          {it.reportCount > 0 && (
+            <section aria-labelledby="reports-title">
+              <h3 id="reports-title">Reported by {it.reportCount} user{it.reportCount === 1 ? '' : 's'}</h3>
+              {!full ? (
+                <p className="muted">Loading…</p>
+              ) : (
+                <ul className="reports" data-testid="reports">
+                  {reports.map((r) => (
+                    <li key={r.id}>
+                      <span className="wrap">{r.reporter}</span> · {new Date(r.receivedTs).toLocaleString()}
+                      {r.score !== null && <span className="muted"> · score {r.score}</span>}
+                      {r.reason ? <div className="report-reason">{r.reason}</div> : <div className="muted">No reason given</div>}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </section>
+          )}
+
+          {parts.length > 0 && (parts.length > 1 || parts.some((p) => p.state !== 'hashed')) && (
+            <section aria-labelledby="parts-title">
+              <h3 id="parts-title">Media in the event</h3>
+              <ul className="event-parts" data-testid="event-parts">
+                {parts.map((p) => (
+                  <li key={`${p.part}-${p.mxc}`} data-part={p.part} data-state={p.state}>
+                    <strong>{partLabel(p.part)}</strong>
+                    {matchedParts.has(p.part) && it.matches.length > 0 && <span className="pill pill-matched"> matched</span>}
+                    <div className="wrap hash small">{p.mxc}</div>
+                    <div className="muted small">
+                      {p.state === 'hashed' ? 'hashed and matched' : p.state === 'encrypted' ? 'end-to-end encrypted: not hashed' : p.state === 'skipped' ? 'not downloaded' : `not hashed: ${p.error ?? 'failed'}`}
+                      {p.declaredWidth && p.declaredHeight ? ` · declared ${p.declaredWidth} × ${p.declaredHeight}` : ''}
+                      {p.declaredMime ? ` · ${p.declaredMime}` : ''}
+                    </div>
+                    {p.media && p.media.id !== m.id && (
+                      <MediaPreview mediaId={p.media.id} mime={p.media.mime} label={`${partLabel(p.part)} of ${name}`} revealed={revealed} quiet={quiet} onToggleReveal={onToggleReveal} />
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+
           <section aria-labelledby="evidence-title">
             <h3 id="evidence-title">Match evidence</h3>
+            {it.matches.length === 0 && <p className="muted" data-testid="no-match">No bank matched{it.reportCount > 0 ? ': it is here because users reported it.' : '.'}</p>}
             <div className="table-scroll">
               <table className="table compact" data-testid="evidence">
                 <thead>
-                  <tr><th>Bank</th><th><abbr title="Bank severity (0–100)">Sev.</abbr></th><th>Content</th><th>Signal</th><th><abbr title="PDQ distance">Dist.</abbr></th><th>Variant</th></tr>
+                  <tr><th>Bank</th><th><abbr title="Bank severity (0–100)">Sev.</abbr></th><th>Content</th>{withParts && <th>Part</th>}<th>Signal</th><th><abbr title="PDQ distance">Dist.</abbr></th><th>Variant</th></tr>
                 </thead>
                 <tbody>
                   {it.matches.map((match) => {
@@ -179,6 +281,7 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                           {ev?.contentNote && <div className="muted">{ev.contentNote}</div>}
                           {meta.length > 0 && <div className="muted small">{meta.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' · ')}</div>}
                         </td>
+                        {withParts && <td data-testid="match-part">{partLabel(match.part)}</td>}
                         <td>{match.signalType}</td>
                         <td>{match.signalType === 'pdq' ? match.distance : 'exact'}</td>
                         <td>{match.variant ?? (match.signalType === 'pdq' ? 'original' : '–')}</td>
@@ -201,9 +304,24 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                 <dt>Sent</dt>
                 <dd>{matrix.originServerTs ? new Date(matrix.originServerTs).toLocaleString() : '–'}</dd>
                 <dt>Source</dt>
-                <dd>{m.source === 'matrix_report' ? 'Reported by a user' : m.source === 'matrix_live' ? 'Seen live in the room' : m.source}</dd>
-                <dt>Media</dt>
-                <dd className="wrap hash">{matrix.server && matrix.mediaId ? `mxc://${matrix.server}/${matrix.mediaId}` : '–'}</dd>
+                <dd>{it.reportCount > 0 ? `Reported by ${it.reportCount === 1 ? 'a user' : `${it.reportCount} users`}` : m.source === 'matrix_live' ? 'Seen live in the room' : m.source}</dd>
+                {hasMedia ? (
+                  <>
+                    <dt>Media</dt>
+                    <dd className="wrap hash">{matrix.server && matrix.mediaId ? `mxc://${matrix.server}/${matrix.mediaId}` : '–'}</dd>
+                  </>
+                ) : (
+                  <>
+                    <dt>Event</dt>
+                    <dd className="wrap">{matrix.eventType ?? '–'}</dd>
+                  </>
+                )}
+                {matrix.replaces && (
+                  <>
+                    <dt>Edit of</dt>
+                    <dd className="wrap hash">{matrix.replaces}</dd>
+                  </>
+                )}
                 {matrix.matrixToLink && (
                   <>
                     <dt>Link</dt>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import type { QueueFilter, QueueSort, QueueStatus } from '../../../shared/contract';
+import type { QueueFilter, QueueSort, QueueStatus, QueueTrigger } from '../../../shared/contract';
 import { call } from '../api';
 
 const STATUSES: { value: QueueStatus | ''; label: string }[] = [
@@ -24,6 +24,14 @@ const AGES: { value: string; label: string; min?: number; max?: number }[] = [
   { value: 'lt24h', label: 'Under 24 hours', max: 24 * HOUR },
   { value: 'gt24h', label: 'Over 24 hours', min: 24 * HOUR },
   { value: 'gt7d', label: 'Over 7 days', min: 7 * 24 * HOUR },
+];
+const TRIGGERS: { value: QueueTrigger | ''; label: string }[] = [
+  { value: '', label: 'Reported or matched' },
+  { value: 'reported', label: 'Reported by users' },
+  { value: 'reported_only', label: 'Reported, no bank match' },
+  { value: 'matched', label: 'Matched a bank' },
+  { value: 'matched_only', label: 'Matched, not reported' },
+  { value: 'reported_and_matched', label: 'Reported and matched' },
 ];
 const SOURCE_LABEL: Record<string, string> = { matrix_report: 'Matrix reports', matrix_live: 'Matrix (live)', local_file: 'Local files', demo: 'Demo', upload: 'Uploads' };
 
@@ -95,6 +103,10 @@ export function QueueFilters({ filter, onChange, searchRef, lockStatus }: { filt
             </select>
           </>
         )}
+        <label htmlFor="trigger-filter">Why</label>
+        <select id="trigger-filter" value={filter.trigger ?? ''} onChange={(e) => onChange(without(filter, 'trigger', e.target.value as QueueTrigger | ''))} data-testid="trigger-filter">
+          {TRIGGERS.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
+        </select>
         <label htmlFor="sort-filter">Sort</label>
         <select id="sort-filter" value={filter.sort ?? 'priority'} onChange={(e) => onChange({ ...filter, sort: e.target.value as QueueSort })} data-testid="sort-filter">
           {SORTS.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}

@@ -47,9 +47,10 @@ function heldElsewhere(claim: Claim | null | undefined, now: number): boolean {
 
 function matchSummary(item: QueueItem): string {
   const best = item.matches[0];
-  if (!best) return '';
+  if (!best) return item.reportCount > 0 ? 'No bank match' : '';
   const more = item.matches.length > 1 ? ` +${item.matches.length - 1}` : '';
-  return `${best.bankName} · ${best.signalType === 'pdq' ? `PDQ ${best.distance}` : `exact ${best.signalType}`}${more}`;
+  const part = best.part && best.part !== 'media' ? ` (${best.part.replace('_', ' ')})` : '';
+  return `${best.bankName} · ${best.signalType === 'pdq' ? `PDQ ${best.distance}` : `exact ${best.signalType}`}${part}${more}`;
 }
 
 export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; reviewer: string }) {
@@ -502,7 +503,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
               const verdict = decided.get(item.id);
               const held = heldElsewhere(item.claim, now);
               const name = item.media.fileName ?? item.media.sourceRef;
-              const classes = ['item', isCurrent ? 'selected' : '', verdict ? 'decided' : '', selection.has(item.id) ? 'checked' : '', item.media.source === 'matrix_report' ? 'reported' : ''].filter(Boolean).join(' ');
+              const classes = ['item', isCurrent ? 'selected' : '', verdict ? 'decided' : '', selection.has(item.id) ? 'checked' : '', item.reportCount > 0 ? 'reported' : ''].filter(Boolean).join(' ');
               return (
                 <li key={item.id} className={classes} style={{ transform: `translateY(${v.start}px)`, height: rowHeight }} data-testid="queue-item" data-item-id={item.id} data-index={v.index} aria-current={isCurrent ? 'true' : undefined}>
                   <input type="checkbox" tabIndex={-1} checked={selection.has(item.id)} onChange={() => toggleSelect(item.id)} aria-label={`Select ${name}`} data-testid="queue-item-select" />
@@ -510,7 +511,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
                     <span className="item-name">{name}</span>
                     <span className="item-match">
                       {matchSummary(item)}
-                      {item.media.source === 'matrix_report' ? ' · reported' : ''} · {formatAge(now - item.createdAt)}
+                      {item.reportCount > 0 ? ` · reported${item.reportCount > 1 ? ` ×${item.reportCount}` : ''}` : ''} · {formatAge(now - item.createdAt)}
                     </span>
                   </button>
                   {verdict && <span className={`pill pill-${verdict}`}>{VERDICT_LABEL[verdict]}</span>}

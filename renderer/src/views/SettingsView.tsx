@@ -65,7 +65,7 @@ function MatrixSettings() {
             <NumberSetting id="max-download" value={s.maxDownloadMb} min={1} max={1024} onCommit={(maxDownloadMb) => update.mutate({ maxDownloadMb })} />
           </div>
           <p className="muted">
-            Seen {s.stats.seen} media events · {s.stats.queued} queued · {s.stats.skippedEncrypted} skipped (end-to-end encrypted) · {s.stats.skippedBySha256} not downloaded (SHA-256 matched no bank) · {s.stats.failed} failed
+            Seen {s.stats.seen} events · {s.stats.reports} reports · {s.stats.queued} queued · {s.stats.partsHashed} thumbnails and edited media hashed · {s.stats.skippedEncrypted} skipped (end-to-end encrypted) · {s.stats.skippedBySha256} not downloaded (SHA-256 matched no bank) · {s.stats.failed} failed
           </p>
           {s.encryptedRooms.length > 0 && (
             <p className="muted">Encrypted rooms are skipped (their media cannot be hashed without the room keys): {s.encryptedRooms.map((r) => r.name ?? r.roomId).join(', ')}</p>

@@ -5,6 +5,7 @@ import { call } from '../api';
 import { ErrorNote } from './ErrorNote';
 
 const COLORS = { confirm: '#e0625d', false_positive: '#4cb67a', escalate: '#e9b04f', skip: '#8a94a0', open: '#5aa9e6', escalated: '#e9b04f' };
+const TRIGGER_LABEL = { reported_only: 'Reported by users, no bank match', matched_only: 'Matched a bank, not reported', reported_and_matched: 'Reported and matched' } as const;
 const AXIS = { stroke: '#9aa3ad', fontSize: 12 };
 const TOOLTIP = { contentStyle: { background: '#1c1f25', border: '1px solid #323741', color: '#e6e8eb' }, labelStyle: { color: '#e6e8eb' } };
 
@@ -92,6 +93,29 @@ export function StatsView() {
           <div><dt>Median time to decision</dt><dd>{minutes(s.timeToDecisionP50Ms)}</dd></div>
           <div><dt>90th percentile</dt><dd>{minutes(s.timeToDecisionP90Ms)}</dd></div>
         </dl>
+      )}
+      {s && (
+        <section aria-labelledby="triggers-title" className="stats-triggers">
+          <h3 id="triggers-title">Reported and matched</h3>
+          <div className="table-scroll">
+            <table className="table compact" data-testid="stats-triggers">
+              <thead>
+                <tr>
+                  <th scope="col">Why queued</th><th scope="col">Arrived</th><th scope="col">Open now</th><th scope="col">Reports received</th>
+                  <th scope="col">Confirmed</th><th scope="col">False positive / dismissed</th><th scope="col">Escalated</th><th scope="col">Skipped</th>
+                </tr>
+              </thead>
+              <tbody>
+                {s.byTrigger.map((t) => (
+                  <tr key={t.trigger} data-trigger={t.trigger}>
+                    <th scope="row">{TRIGGER_LABEL[t.trigger]}</th>
+                    <td>{t.arrived}</td><td>{t.open}</td><td>{t.reports}</td><td>{t.confirm}</td><td>{t.false_positive}</td><td>{t.escalate}</td><td>{t.skip}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
       )}
       <div className="charts">
         <ChartFigure testId="chart-depth" title="Queue depth" summary={`Open items now: ${depth.at(-1)?.open ?? 0}; escalated: ${depth.at(-1)?.escalated ?? 0}.`}>
