@@ -195,6 +195,19 @@ describe('every report reaches a moderator', () => {
     expect(services.db.prepare('SELECT COUNT(*) AS n FROM queue_items WHERE event_id = ?').get(reportedEvent)).toEqual({ n: 1 });
   });
 
+  it('an image first seen live (it matched nothing, so nothing was kept) and reported later becomes an item with its preview', async () => {
+    const sent = await sendImageWithThumbnail(hs.user.accessToken, watchedRoomId, await picture(207), await picture(207, { w: 320, h: 240 }), 'seen-live.jpg');
+    await waitFor(() => services.db.prepare('SELECT media_id FROM matrix_events WHERE event_id = ?').get(sent.eventId), { timeoutMs: 60_000, what: 'the live ingest of the image' });
+    expect(itemIdFor(sent.eventId)).toBeNull();
+    await hs.reportEvent(bob.accessToken, watchedRoomId, sent.eventId, 'not ok');
+    const item = await queued(sent.eventId, true);
+    expect(item).toMatchObject({ reportCount: 1, matches: [] });
+    expect(item.media.source).toBe('matrix_live');
+    for (const part of item.parts!) {
+      expect((await call<{ kind: string }>('media.preview', { mediaId: part.media!.id, reveal: false })).kind).toBe('image');
+    }
+  });
+
   it('a report of a text message shows the message (as text) and a confirm redacts it; the notice links the event', async () => {
     const body = '<img src=x onerror="alert(1)"> buy followers at <a href="https://spam.example">spam.example</a>';
     const eventId = await hs.sendMessage(hs.user.accessToken, reportedRoom, { msgtype: 'm.text', body, format: 'org.matrix.custom.html', formatted_body: body });
