@@ -305,6 +305,33 @@ describe('thumbnails are media', () => {
   });
 });
 
+describe('media that cannot be hashed', () => {
+  it('a reported end-to-end encrypted attachment (file, thumbnail_file) reaches a moderator, and a confirm quarantines both', async () => {
+    // What an E2EE client uploads: ciphertext. Sent here in a room without encryption, as some clients do.
+    const cipher = await hs.uploadMedia(hs.user.accessToken, new Uint8Array(Buffer.from('not an image: AES-CTR ciphertext')), 'application/octet-stream');
+    const cipherThumb = await hs.uploadMedia(hs.user.accessToken, new Uint8Array(Buffer.from('ciphertext of a thumbnail')), 'application/octet-stream');
+    const file = (url: string) => ({ v: 'v2', url, key: { kty: 'oct', alg: 'A256CTR', ext: true, k: 'qcHVMSgYg-71CauWBezXI5qkaRb0LuIy-Wx5kIaHMIA', key_ops: ['encrypt', 'decrypt'] }, iv: 'X85+XgHN+HEAAAAAAAAAAA', hashes: { sha256: 'AAAA' } });
+    const eventId = await hs.sendMessage(hs.user.accessToken, watchedRoomId, {
+      msgtype: 'm.image',
+      body: 'private.jpg',
+      file: file(cipher.mxcUri),
+      info: { mimetype: 'image/jpeg', size: 32, w: 800, h: 600, thumbnail_file: file(cipherThumb.mxcUri), thumbnail_info: { mimetype: 'image/jpeg', size: 25, w: 320, h: 240 } },
+    });
+    await hs.reportEvent(bob.accessToken, watchedRoomId, eventId, 'sent me this');
+    const item = await queued(eventId, true);
+    expect(item.parts!.map((p) => [p.part, p.state])).toEqual([
+      ['media', 'encrypted'],
+      ['thumbnail', 'encrypted'],
+    ]);
+    expect(item.media.context.matrix).toMatchObject({ mediaUnavailable: true });
+    const decided = await call<{ decision: { id: number }; actions: { kind: string }[] }>('queue.decide', { id: item.id, verdict: 'confirm' });
+    expect(decided.actions.map((a) => a.kind)).toEqual(['matrix.quarantine_media', 'matrix.quarantine_media', 'matrix.redact_event', 'matrix.notify']);
+    await settle(decided.decision.id);
+    expect(await downloadStatus(bob.accessToken, cipher)).toBe(404);
+    expect(await downloadStatus(bob.accessToken, cipherThumb)).toBe(404);
+  });
+});
+
 describe('ingest counters', () => {
   it('survive a restart', async () => {
     const before = (await call<{ stats: Record<string, number> }>('matrix.status')).stats;

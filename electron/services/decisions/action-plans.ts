@@ -115,7 +115,8 @@ export function planActions(input: PlanInput, config: ActionPlanConfig): ActionS
   const media = hasMedia(input);
   const matched = input.matches.length > 0;
   const reported = (input.reportCount ?? 0) > 0;
-  const parts = m && media ? mxcParts(m) : [];
+  // Every mxc:// the event carries, also when none could be hashed (encrypted, too large): quarantine needs only the id.
+  const parts = m ? mxcParts(m) : [];
   const origin = { reviewer: input.reviewer, source: m?.server && m.mediaId ? `mxc://${m.server}/${m.mediaId}` : (m?.eventId ?? input.media.sourceRef) };
   if (input.verdict === 'confirm') {
     const c = config.confirm;

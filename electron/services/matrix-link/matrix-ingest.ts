@@ -376,13 +376,17 @@ export class MatrixIngest {
       matrixToLink: re.matrixToLink,
       report: re.report,
       ...(re.kind === 'redacted' ? { redacted: true } : {}),
-      ...(parts.length > 0 ? { parts, server: parts[0]!.server, mediaId: parts[0]!.mediaId, mxcUri: parts[0]!.mxcUri } : {}),
+      // A media event none of whose parts could be hashed: its parts are still quarantined on a confirm.
+      ...(parts.length > 0 ? { parts, mediaUnavailable: true, server: parts[0]!.server, mediaId: parts[0]!.mediaId, mxcUri: parts[0]!.mxcUri } : {}),
     };
     // The list shows a label, never the words: those stay in the vault, shown only in the item.
     const from = re.sender ? ` from ${re.sender}` : '';
-    const label = hasText
-      ? `${re.eventType === 'm.room.message' || re.eventType === undefined ? 'Message' : re.eventType}${from}`
-      : `${re.eventType ?? 'Event'}${from} (${re.kind === 'encrypted' ? 'end-to-end encrypted' : re.kind === 'unavailable' ? 'not on the homeserver' : 'no readable content'})`;
+    const label =
+      parts.length > 0
+        ? `${re.msgtype ?? re.eventType ?? 'Media'}${from} (media not fetched)`
+        : hasText
+          ? `${re.eventType === 'm.room.message' || re.eventType === undefined ? 'Message' : re.eventType}${from}`
+          : `${re.eventType ?? 'Event'}${from} (${re.kind === 'encrypted' ? 'end-to-end encrypted' : re.kind === 'unavailable' ? 'not on the homeserver' : 'no readable content'})`;
     const vaultRef = hasText ? vault.put(bytes) : null;
     const hashes: MediaHashes = {
       ...digests(bytes),

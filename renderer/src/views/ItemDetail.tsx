@@ -196,7 +196,8 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
           <MediaPreview mediaId={m.id} mime={m.mime} label={name} revealed={revealed} quiet={quiet} onToggleReveal={onToggleReveal} />
         ) : (
           <section className="event-content" aria-labelledby="event-content-title">
-            <h3 id="event-content-title">{matrix?.kind === 'text' ? 'Reported message' : 'Reported event'}</h3>
+            <h3 id="event-content-title">{matrix?.kind === 'text' && parts.length === 0 ? 'Reported message' : 'Reported event'}</h3>
+            {parts.length > 0 && <p className="muted">None of its media could be fetched and hashed (see below); a confirm still quarantines it.</p>}
             {matrix?.kind === 'text' ? (
               // Untrusted text: rendered as text (React escapes it), never as HTML.
               eventText === undefined ? (
@@ -259,7 +260,7 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
           <section aria-labelledby="evidence-title">
             <h3 id="evidence-title">Match evidence</h3>
             {it.matches.length === 0 && <p className="muted" data-testid="no-match">No bank matched{it.reportCount > 0 ? ': it is here because users reported it.' : '.'}</p>}
-            <div className="table-scroll">
+            {it.matches.length > 0 && <div className="table-scroll">
               <table className="table compact" data-testid="evidence">
                 <thead>
                   <tr><th>Bank</th><th><abbr title="Bank severity (0–100)">Sev.</abbr></th><th>Content</th>{withParts && <th>Part</th>}<th>Signal</th><th><abbr title="PDQ distance">Dist.</abbr></th><th>Variant</th></tr>
@@ -290,7 +291,7 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                   })}
                 </tbody>
               </table>
-            </div>
+            </div>}
           </section>
 
           {matrix && (
@@ -339,9 +340,13 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
             <dl className="kv">
               <dt>Type</dt><dd>{m.format ?? 'unknown'}{m.mime ? ` (${m.mime})` : ''}</dd>
               <dt>Size</dt><dd>{formatBytes(m.byteLength)}</dd>
-              <dt>Dimensions</dt><dd>{m.width && m.height ? `${m.width} × ${m.height}` : '–'}</dd>
-              <dt>PDQ quality</dt><dd>{m.pdqQuality ?? '–'}{m.pdqQuality !== null && m.pdqQuality < 50 ? ' (low: near matches are less reliable)' : ''}</dd>
-              <dt>EXIF rotation</dt><dd>{m.exifOrientation && m.exifOrientation > 1 ? `orientation ${m.exifOrientation} (stored rotated)` : 'none'}</dd>
+              {hasMedia && (
+                <>
+                  <dt>Dimensions</dt><dd>{m.width && m.height ? `${m.width} × ${m.height}` : '–'}</dd>
+                  <dt>PDQ quality</dt><dd>{m.pdqQuality ?? '–'}{m.pdqQuality !== null && m.pdqQuality < 50 ? ' (low: near matches are less reliable)' : ''}</dd>
+                  <dt>EXIF rotation</dt><dd>{m.exifOrientation && m.exifOrientation > 1 ? `orientation ${m.exifOrientation} (stored rotated)` : 'none'}</dd>
+                </>
+              )}
               <dt>Waiting</dt><dd>{formatAge(now - it.createdAt)}</dd>
               {!matrix && (<><dt>Source</dt><dd className="wrap">{m.source}: {m.sourceRef}</dd></>)}
               <dt>SHA-256</dt><dd className="hash">{m.sha256}</dd>

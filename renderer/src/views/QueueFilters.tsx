@@ -103,13 +103,15 @@ export function QueueFilters({ filter, onChange, searchRef, lockStatus }: { filt
             </select>
           </>
         )}
-        <label htmlFor="trigger-filter">Why</label>
-        <select id="trigger-filter" value={filter.trigger ?? ''} onChange={(e) => onChange(without(filter, 'trigger', e.target.value as QueueTrigger | ''))} data-testid="trigger-filter">
-          {TRIGGERS.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
-        </select>
         <label htmlFor="sort-filter">Sort</label>
         <select id="sort-filter" value={filter.sort ?? 'priority'} onChange={(e) => onChange({ ...filter, sort: e.target.value as QueueSort })} data-testid="sort-filter">
           {SORTS.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
+        </select>
+      </div>
+      <div className="filter-row">
+        <label htmlFor="trigger-filter">Why queued</label>
+        <select id="trigger-filter" value={filter.trigger ?? ''} onChange={(e) => onChange(without(filter, 'trigger', e.target.value as QueueTrigger | ''))} data-testid="trigger-filter">
+          {TRIGGERS.map((t) => <option key={t.value} value={t.value}>{t.label}</option>)}
         </select>
       </div>
       <details className="more-filters" onToggle={(e) => e.currentTarget.open && setOpened(true)}>
