@@ -143,6 +143,23 @@ describe('reports in the queue', () => {
   });
 });
 
+describe('searching by a part', () => {
+  it("finds an event by its thumbnail's mxc:// URI and by its thumbnail's hash", () => {
+    const f = setup();
+    const m = f.media();
+    f.db
+      .prepare("INSERT INTO media_items (source, source_ref, byte_length, md5, sha256, context_json, part_of, part, created_at) VALUES ('matrix_live', 'mxc://hs.test/Thumb9#$e1', 1, ?, ?, '{}', ?, 'thumbnail', 0)")
+      .run('f'.repeat(32), 'e'.repeat(64), m);
+    const id = f.queue.enqueue(m, [f.match({ part: 'thumbnail' })]);
+    const search = (s: string) => ids(f.queue.list({ limit: 10, offset: 0, search: s }));
+    expect(search('mxc://hs.test/Thumb9')).toEqual([id]);
+    expect(search('mxc://hs.test/Thumb')).toEqual([]);
+    expect(search('e'.repeat(64))).toEqual([id]);
+    expect(search('F'.repeat(32))).toEqual([id]);
+    expect(f.queue.get(id).matches[0]!.part).toBe('thumbnail');
+  });
+});
+
 describe('migration 5', () => {
   let db: Db | undefined;
   afterEach(() => db?.close());

@@ -95,7 +95,8 @@ export class IngestService {
       const stored = this.storeHashed(hashes, source, outcome);
       const queued = stored.matches.length > 0;
       if (queued) this.deps.queue.enqueue(stored.queueMediaId, stored.matches);
-      return { mediaId: stored.mediaId, queued, lookupFailed: outcome.failed.map((f) => f.matcher) };
+      // An allow-listed item is not looked up again, so no lookup is pending for it.
+      return { mediaId: stored.mediaId, queued, lookupFailed: outcome.allowListed ? [] : outcome.failed.map((f) => f.matcher) };
     })();
   }
 

@@ -132,7 +132,6 @@ export class MatrixIngest {
   /** A media event from a live room or a report. */
   async handle(ev: MediaEvent): Promise<void> {
     this.stats.seen++;
-    if (ev.report) this.stats.reports++;
     try {
       await this.handleMedia(ev);
     } finally {
@@ -144,7 +143,6 @@ export class MatrixIngest {
   async handleReport(re: ReportedEvent): Promise<void> {
     if (re.media) return this.handle({ ...re.media, report: re.report });
     this.stats.seen++;
-    this.stats.reports++;
     try {
       const existing = this.eventItem(re.eventId);
       if (existing !== null) {
@@ -170,9 +168,12 @@ export class MatrixIngest {
     return row?.media_id ?? null;
   }
 
+  /** Records a report on the event's item (creating the item when the event was seen but not queued). */
   private addReport(mediaId: number, eventId: string, roomId: string, report: MediaReportInfo): void {
     const before = this.deps.db.prepare('SELECT 1 FROM queue_items WHERE media_id = ?').get(mediaId);
-    this.deps.queue.recordReport(mediaId, { id: report.id, eventId, roomId, reporter: report.reporter, reason: report.reason ?? null, score: report.score ?? null, receivedTs: report.receivedTs });
+    const r = this.deps.queue.recordReport(mediaId, { id: report.id, eventId, roomId, reporter: report.reporter, reason: report.reason ?? null, score: report.score ?? null, receivedTs: report.receivedTs });
+    // Counted once per Synapse report, however often a source delivers it again.
+    if (r.added) this.stats.reports++;
     if (!before) this.stats.queued++;
   }
 
@@ -307,17 +308,14 @@ export class MatrixIngest {
       db.prepare('UPDATE media_items SET context_json = ? WHERE id = ?').run(JSON.stringify({ ...stored, matrix: { ...context, parts } }), itemId);
       db.prepare('INSERT OR IGNORE INTO matrix_events (event_id, room_id, media_id, created_at) VALUES (?, ?, ?, ?)').run(ev.eventId, ev.roomId, itemId, this.now());
       this.stats.ingested++;
-      let queued = false;
-      if (matches.length > 0) {
+      const matched = matches.length > 0;
+      if (matched) {
         queue.enqueue(itemId, matches);
-        queued = true;
+        this.stats.queued++;
       }
-      if (ev.report) {
-        queue.recordReport(itemId, { id: ev.report.id, eventId: ev.eventId, roomId: ev.roomId, reporter: ev.report.reporter, reason: ev.report.reason ?? null, score: ev.report.score ?? null, receivedTs: ev.report.receivedTs });
-        queued = true;
-      }
-      if (!queued) return null;
-      this.stats.queued++;
+      // A report queues the event whether or not anything matched (addReport counts the item it creates).
+      if (ev.report) this.addReport(itemId, ev.eventId, ev.roomId, ev.report);
+      else if (!matched) return null;
       return hashed.map((f) => ({ id: ids.get(f)!, bytes: f.bytes! }));
     })();
   }
@@ -360,7 +358,7 @@ export class MatrixIngest {
    * encrypted, like media) and hashes of that text — or, without text, of the event's identity.
    */
   private storeEventItem(re: ReportedEvent, parts: PartRecord[]): void {
-    const { db, ingest, queue, vault } = this.deps;
+    const { db, ingest, vault } = this.deps;
     const hasText = re.text !== undefined && re.text.length > 0 && re.kind !== 'encrypted';
     const bytes = new TextEncoder().encode(hasText ? re.text : JSON.stringify({ event_id: re.eventId, room_id: re.roomId }));
     const context: Record<string, unknown> = {
@@ -409,9 +407,8 @@ export class MatrixIngest {
       // Text is not matched against media banks: no matchers, nothing to retry.
       const { mediaId } = ingest.storeHashed(hashes, { source: 'matrix_report', sourceRef: `event:${re.eventId}`, fileName: label, context: { matrix: context }, vaultRef }, { matches: [], allowListed: false, failed: [] });
       db.prepare('INSERT OR IGNORE INTO matrix_events (event_id, room_id, media_id, created_at) VALUES (?, ?, ?, ?)').run(re.eventId, re.roomId, mediaId, this.now());
-      queue.recordReport(mediaId, { id: re.report.id, eventId: re.eventId, roomId: re.roomId, reporter: re.report.reporter, reason: re.report.reason ?? null, score: re.report.score ?? null, receivedTs: re.report.receivedTs });
+      this.addReport(mediaId, re.eventId, re.roomId, re.report);
       this.stats.ingested++;
-      this.stats.queued++;
       return true;
     })();
     if (!stored && vaultRef) vault.remove(vaultRef);

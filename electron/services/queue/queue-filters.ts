@@ -62,7 +62,11 @@ export function searchClause(raw: string, params: Record<string, string | number
   if (s.startsWith('!')) return 'q.room_id = @search';
   if (lower.startsWith('mxc://')) {
     params.search = s.slice('mxc://'.length);
-    return 'q.mxc = @search';
+    // A thumbnail's or an edit's mxc:// finds its event: parts are stored under `<mxc>#<event id>`.
+    params.partRefFrom = `${s}#`;
+    params.partRefTo = `${s}$`;
+    return `(q.mxc = @search OR q.media_id IN (SELECT part_of FROM media_items WHERE source IN ('matrix_live', 'matrix_report')
+              AND source_ref >= @partRefFrom AND source_ref < @partRefTo AND part_of IS NOT NULL))`;
   }
   if (/^#?\d{1,15}$/.test(s)) {
     params.searchNum = Number(s.replace('#', ''));
