@@ -117,10 +117,13 @@ describe('Matchdesk against a real Synapse', () => {
     const decided = await call<{ decision: { id: number }; actions: { kind: string }[] }>('queue.decide', { id: item.id, verdict: 'confirm', reason: 'Known abuse material' });
     expect(decided.actions.map((a) => a.kind)).toEqual(['matrix.quarantine_media', 'matrix.redact_event', 'local.add_to_bank', 'matrix.notify']);
     await drainUntilSettled(decided.decision.id);
-    const actions = services.db.prepare('SELECT kind, state, attempts FROM actions WHERE decision_id = ?').all(decided.decision.id) as { state: string; attempts: number }[];
-    expect(actions.every((a) => a.state === 'done' && a.attempts === 1)).toBe(true);
+    const actions = services.db.prepare('SELECT kind, state, attempts FROM actions WHERE decision_id = ?').all(decided.decision.id) as { kind: string; state: string; attempts: number }[];
+    expect(actions.every((a) => a.state === 'done')).toBe(true);
+    // Each homeserver and bank action ran once. The notice may have waited for them (the drains here overlap), but
+    // it was posted once.
+    expect(actions.filter((a) => a.kind !== 'matrix.notify').every((a) => a.attempts === 1)).toBe(true);
     await expectQuarantinedAndRedacted(media, roomId, eventId);
-    expect((await managementNotices()).some((n) => n.includes('moderator-1 confirmed a match') && n.includes(media.mediaId))).toBe(true);
+    expect((await managementNotices()).filter((n) => n.includes('moderator-1 confirmed a match') && n.includes(media.mediaId))).toHaveLength(1);
   });
 
   it('ingests a reported image from a room the moderator is not in, and acts on it the same way', async () => {
