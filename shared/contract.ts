@@ -41,6 +41,8 @@ export const mediaSchema = z.object({
   pdq: z.string().nullable(),
   pdqQuality: z.number().int().nullable(),
   context: z.record(z.string(), z.unknown()),
+  /** Set when the isolated decoder refused the file: the typed code and the reason shown to the reviewer. */
+  refused: z.object({ code: z.string(), reason: z.string() }).nullable().optional(),
   createdAt: z.number().int(),
 });
 
@@ -162,6 +164,8 @@ export const ingestJobSchema = z.object({
   hashed: z.number().int(),
   matched: z.number().int(),
   failed: z.number().int(),
+  /** Files the isolated decoder refused (too many pixels, broken, out of memory, timed out, crashed): stored with their digests, each listed in errors with its reason. */
+  refused: z.number().int(),
   lookupFailed: z.number().int(),
   errors: z.array(z.object({ file: z.string(), code: z.string(), message: z.string() })),
   startedAt: z.number().int(),
@@ -273,6 +277,7 @@ export const matrixStatusSchema = z.object({
     queued: z.number().int(),
     skippedEncrypted: z.number().int(),
     skippedBySha256: z.number().int(),
+    refused: z.number().int().optional(),
     failed: z.number().int(),
     lastError: z.string().nullable(),
   }),
@@ -500,7 +505,8 @@ export const contract = {
     // Blurred and greyscale unless reveal is true; the full image is produced only on a deliberate reveal.
     input: z.object({ mediaId: id, reveal: z.boolean() }).strict(),
     output: z.union([
-      z.object({ kind: z.literal('image'), mime: z.string(), dataBase64: z.string(), revealed: z.boolean() }),
+      // note: why the picture looks the way it does (e.g. scaled down from a large original).
+      z.object({ kind: z.literal('image'), mime: z.string(), dataBase64: z.string(), revealed: z.boolean(), note: z.string().nullable().optional() }),
       z.object({ kind: z.literal('unavailable'), reason: z.string() }),
     ]),
   },

@@ -5,7 +5,8 @@ import type { ContractHandlers } from '../../../shared/contract';
 import { ContractError } from '../../../shared/result';
 import type { Services } from '../app-services';
 import { createDemoSet } from '../demo/demo-media';
-import { renderPreview } from '../media/preview';
+import { previewNote } from '../media/preview';
+import { HashError } from '../hashing';
 import { actionPlanSchema } from '../decisions/action-plans';
 import { listActions } from '../decisions/action-list';
 import { feedbackCsv, feedbackReport } from '../decisions/feedback';
@@ -109,12 +110,16 @@ export function createHandlers(services: Services): ContractHandlers {
     'media.preview': async ({ mediaId, reveal }) => {
       const bytes = await mediaBytes(services, mediaId);
       if (!Buffer.isBuffer(bytes)) return { kind: 'unavailable', reason: bytes.unavailable };
+      const refused = services.media.get(mediaId)?.refused;
+      if (refused) return { kind: 'unavailable', reason: `Refused (${refused.code}): ${refused.reason}` };
       try {
-        const preview = await renderPreview(bytes, reveal);
+        // Decoded in an isolated decoder process, never here.
+        const preview = await services.pool.renderPreview(new Uint8Array(bytes), { reveal });
         if (reveal) services.audit.append({ actor: reviewer(), action: 'media.reveal', subject: `media:${mediaId}`, details: {} });
-        return { kind: 'image', mime: preview.mime, dataBase64: preview.data.toString('base64'), revealed: reveal };
-      } catch {
-        return { kind: 'unavailable', reason: 'This file cannot be shown as a picture.' };
+        return { kind: 'image', mime: preview.mime, dataBase64: Buffer.from(preview.data).toString('base64'), revealed: reveal, note: reveal ? previewNote(preview) : null };
+      } catch (error) {
+        const why = error instanceof HashError ? `${error.message} (${error.code})` : 'the decoder failed';
+        return { kind: 'unavailable', reason: `This file cannot be shown as a picture: ${why}.` };
       }
     },
 

@@ -1,6 +1,6 @@
 import { MatrixApiError, type MatrixModerationClient, type MediaEvent } from '../matrix';
 import type { HashingPool } from '../hashing';
-import { INGEST_HASH_OPTIONS, type IngestService } from '../ingest/ingest-service';
+import { type IngestService } from '../ingest/ingest-service';
 import type { MediaVault } from '../media/media-vault';
 import type { Db } from '../store/database';
 
@@ -11,6 +11,8 @@ export interface MatrixIngestStats {
   skippedEncrypted: number;
   /** Not downloaded: the server's SHA-256 matched nothing, and SHA-256 is all the banks can match. */
   skippedBySha256: number;
+  /** Media the isolated decoder refused (kept with digests and the reason). */
+  refused: number;
   failed: number;
   lastError: string | null;
 }
@@ -40,7 +42,7 @@ export function matrixContext(ev: MediaEvent): Record<string, unknown> {
  * sniffed type), hash in memory, match, and keep the bytes only encrypted and only for items that need review.
  */
 export class MatrixIngest {
-  readonly stats: MatrixIngestStats = { seen: 0, ingested: 0, queued: 0, skippedEncrypted: 0, skippedBySha256: 0, failed: 0, lastError: null };
+  readonly stats: MatrixIngestStats = { seen: 0, ingested: 0, queued: 0, skippedEncrypted: 0, skippedBySha256: 0, refused: 0, failed: 0, lastError: null };
 
   constructor(
     private readonly deps: {
@@ -89,8 +91,10 @@ export class MatrixIngest {
         }
       }
       const media = await client.downloadMedia(ev.server, ev.mediaId, { maxBytes: this.deps.maxDownloadBytes() });
-      const hashes = await this.deps.pool.hashBytes(new Uint8Array(media.bytes), INGEST_HASH_OPTIONS);
-      const result = await this.deps.ingest.ingestHashed(hashes, { source, sourceRef, fileName: ev.body ?? null, context: { matrix: matrixContext(ev) } });
+      // Decoded in an isolated process; a refused file (bomb, broken, crash) is kept with its digests and reason.
+      const { hashes, refused } = await this.deps.ingest.hashOrRefuse(new Uint8Array(media.bytes));
+      if (refused) this.stats.refused++;
+      const result = await this.deps.ingest.ingestHashed(hashes, { source, sourceRef, fileName: ev.body ?? null, context: { matrix: matrixContext(ev), ...(refused ? { refused } : {}) } });
       this.stats.ingested++;
       if (result.queued) {
         this.stats.queued++;
