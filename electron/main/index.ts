@@ -1,4 +1,4 @@
-import { app, dialog, session, BrowserWindow } from 'electron';
+import { app, dialog, session, utilityProcess, BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createServices, type Services } from '../services/app-services';
 import { FileSecretStore } from '../services/secrets/secret-store';
@@ -8,6 +8,7 @@ import { createMainWindow } from './window';
 import { decidePermission } from './security-policy';
 import { safeStorageCodec } from './safe-storage-codec';
 import { electronNativeBinding } from './native-binding';
+import { utilityDecoderSpawner } from './utility-decoder';
 
 app.enableSandbox();
 // sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
@@ -43,6 +44,8 @@ if (!app.requestSingleInstanceLock()) {
       transport: 'ipc',
       secrets: new FileSecretStore(join(dataDir, 'secrets.sealed.json'), safeStorageCodec()),
       nativeBinding: electronNativeBinding(app.getAppPath(), app.isPackaged),
+      // Media is decoded in utility processes that hold no token, key or database handle.
+      hashing: { spawner: utilityDecoderSpawner(utilityProcess), decoderEntry: join(import.meta.dirname, 'decoder-process.js') },
       pickFolder: async () => {
         const result = await dialog.showOpenDialog({ title: 'Import a folder of media', properties: ['openDirectory'] });
         return result.canceled ? null : (result.filePaths[0] ?? null);

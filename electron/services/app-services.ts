@@ -9,7 +9,8 @@ import { MediaRepository } from './queue/media-repository';
 import { QueueService } from './queue/queue-service';
 import { IngestService } from './ingest/ingest-service';
 import { MediaVault } from './media/media-vault';
-import { HashingPool } from './hashing';
+import { HashingPool, type HashingPoolOptions } from './hashing';
+import { hashingSettingsSchema } from './hashing-settings';
 import type { SecretStore } from './secrets/secret-store';
 import { createDispatcher, type Dispatch } from './api/dispatcher';
 import { SettingsRepository } from './settings/settings-repository';
@@ -37,6 +38,11 @@ export interface ServicesOptions {
   pickFolder?: () => Promise<string | null>;
   reviewer?: string;
   workers?: number;
+  /**
+   * How media is decoded: the desktop passes Electron's utilityProcess spawner and the bundled decoder entry; tests
+   * may set caps. The `hashing` setting (maxPixels, memoryLimitMb, timeoutSeconds) fills what is not given here.
+   */
+  hashing?: Pick<HashingPoolOptions, 'spawner' | 'decoderEntry' | 'maxPixels' | 'memoryLimitMb' | 'taskTimeoutMs' | 'isolation'>;
   /** How long encrypted media stays in the vault. */
   mediaRetentionMs?: number;
   checkOutputs?: boolean;
@@ -123,7 +129,14 @@ export function createServices(options: ServicesOptions): Services {
   );
   const vault = new MediaVault(join(options.dataDir, 'vault'), db, options.secrets, now);
   const workers = options.workers ?? 2;
-  const pool = new HashingPool({ workers });
+  const hashingSettings = settings.get('hashing', hashingSettingsSchema);
+  const pool = new HashingPool({
+    workers,
+    maxPixels: hashingSettings.maxPixels,
+    memoryLimitMb: hashingSettings.memoryLimitMb,
+    taskTimeoutMs: hashingSettings.timeoutSeconds * 1000,
+    ...options.hashing,
+  });
   const reviewer = options.reviewer ?? safeUserName();
   const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)], actor: () => reviewer, workers, now });
   matrix = new MatrixAccount({
