@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   login,
+  logout,
   MatrixLoginError,
   MatrixModerationClient,
   type EventReportSource,
@@ -28,6 +29,8 @@ export const matrixSettingsSchema = z
     adminApiBaseUrl: z.string().nullable().default(null),
     userId: z.string().nullable().default(null),
     deviceId: z.string().nullable().default(null),
+    /** The stored token came from a Matchdesk password sign-in (its device is ours to log out when replaced). */
+    tokenFromPassword: z.boolean().default(false),
     managementRoom: z.string().nullable().default(null),
     sources: z
       .object({ live: z.boolean().default(true), reports: z.boolean().default(true), quarantine: z.boolean().default(false) })
@@ -141,14 +144,16 @@ export class MatrixAccount {
       throw loginError(error);
     }
     await this.stop();
-    this.deps.secrets.set(TOKEN_SECRET, session.accessToken);
     const c = this.config();
+    const replaced = this.deps.secrets.get(TOKEN_SECRET);
+    this.deps.secrets.set(TOKEN_SECRET, session.accessToken);
     this.deps.settings.set('matrix', {
       ...c,
       homeserverUrl: session.homeserverUrl,
       adminApiBaseUrl: session.adminApiBaseUrl === session.homeserverUrl ? null : session.adminApiBaseUrl,
       userId: session.userId,
       deviceId: session.deviceId ?? null,
+      tokenFromPassword: !('accessToken' in credentials),
       managementRoom: input.managementRoom === undefined ? c.managementRoom : input.managementRoom,
     });
     // A different account or server: its sync position and report cursor mean nothing here.
@@ -156,6 +161,12 @@ export class MatrixAccount {
       for (const key of ['matrix.cursor.sync', 'matrix.cursor.reports', 'matrix.cursor.quarantine']) this.deps.settings.set(key, null);
     }
     this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signIn', subject: session.userId, details: { homeserver: session.homeserverUrl, isAdmin: session.isAdmin } });
+    // The session this one replaces, if a Matchdesk password sign-in created it: log it out on the server, so no
+    // forgotten device keeps a valid token. (A pasted token may be the moderator's own client: it is left alone.)
+    if (replaced && replaced !== session.accessToken && c.tokenFromPassword && c.homeserverUrl) {
+      const revoked = await this.revoke(c.homeserverUrl, replaced);
+      this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.logout', subject: c.userId, details: { reason: 'replaced by a new sign-in', deviceId: c.deviceId, revoked } });
+    }
     this.open(session);
     return this.status();
   }
@@ -173,13 +184,33 @@ export class MatrixAccount {
     }
   }
 
+  /**
+   * Signs out: POST /logout revokes the token on the server (and deletes its device), then it leaves the secret store.
+   * If the server cannot be reached the token is still forgotten here, and the status says it may still be valid.
+   */
   async signOut(): Promise<MatrixStatus> {
     await this.stop();
+    const c = this.config();
+    const token = this.session?.accessToken ?? this.deps.secrets.get(TOKEN_SECRET);
+    const homeserverUrl = this.session?.homeserverUrl ?? c.homeserverUrl;
+    const revoked = token && homeserverUrl ? await this.revoke(homeserverUrl, token) : null;
     this.deps.secrets.delete(TOKEN_SECRET);
-    this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signOut', subject: this.config().userId, details: {} });
+    this.deps.settings.set('matrix', { ...c, tokenFromPassword: false });
+    this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signOut', subject: c.userId, details: { revoked } });
     this.session = null;
     this.client = null;
+    this.lastError = revoked === false ? 'Signed out here, but the homeserver could not be told: the token may stay valid until it expires or is removed from the account\'s sessions.' : null;
     return this.status();
+  }
+
+  /** POST /logout for a token; true when the server confirmed (or no longer knew it). */
+  private async revoke(homeserverUrl: string, accessToken: string): Promise<boolean> {
+    try {
+      await logout({ homeserverUrl, accessToken });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   updateOptions(patch: Partial<Pick<MatrixSettings, 'managementRoom' | 'sources' | 'backfillHours' | 'maxDownloadMb'>>): MatrixStatus {

@@ -273,14 +273,24 @@ async function logoutQuietly(http: MatrixHttp): Promise<void> {
   }
 }
 
-/** POST /logout for the session's token (invalidates it). */
-export async function logout(session: MatrixSession, opts: { fetchFn?: typeof fetch } = {}): Promise<void> {
+/** POST /logout for the session's token (invalidates it and deletes its device on the server). */
+export async function logout(
+  session: Pick<MatrixSession, 'homeserverUrl' | 'accessToken'>,
+  opts: { fetchFn?: typeof fetch; timeoutMs?: number } = {},
+): Promise<void> {
   const http = new MatrixHttp({
     homeserverUrl: session.homeserverUrl,
     accessToken: session.accessToken,
+    timeoutMs: opts.timeoutMs ?? 15_000,
     ...(opts.fetchFn ? { fetchFn: opts.fetchFn } : {}),
   });
-  await http.request('POST', '/_matrix/client/v3/logout', { body: {} });
+  try {
+    await http.request('POST', '/_matrix/client/v3/logout', { body: {} });
+  } catch (err) {
+    // A token the server no longer knows is as logged out as it gets.
+    if (err instanceof MatrixApiError && err.code === 'token_expired') return;
+    throw err;
+  }
 }
 
 /** An authenticated MatrixHttp for a session. */
