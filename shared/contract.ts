@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkServiceUrl } from './url-policy';
 
 // Every call the renderer can make. The main process implements each once (electron/services/api);
 // the preload (IPC) and the loopback HTTP server are two transports for the same table.
@@ -283,11 +284,14 @@ export const matrixStatusSchema = z.object({
   }),
 });
 
+/** A homeserver, admin API or HMA URL: https unless loopback, no credentials, no whitespace (shared/url-policy.ts). */
 const httpUrl = z
   .string()
-  .trim()
   .max(2048)
-  .refine((v) => /^https?:\/\/[^\s/]+/i.test(v), 'expected an http(s) URL');
+  .superRefine((v, ctx) => {
+    const checked = checkServiceUrl(v);
+    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.reason });
+  });
 
 export const hmaSettingsSchema = z.object({
   enabled: z.boolean(),

@@ -18,6 +18,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { BankRepository } from '../banks/bank-repository';
 import type { HashingPool } from '../hashing';
 import { ContractError } from '../../../shared/result';
+import { redactUrl } from '../../../shared/url-policy';
 import { MatrixIngest } from './matrix-ingest';
 
 export const TOKEN_SECRET = 'matrix.accessToken';
@@ -140,7 +141,7 @@ export class MatrixAccount {
     try {
       session = await login({ homeserverUrl: input.homeserverUrl, ...(input.adminApiBaseUrl ? { adminApiBaseUrl: input.adminApiBaseUrl } : {}), credentials });
     } catch (error) {
-      this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signIn.failed', subject: input.homeserverUrl, details: { code: error instanceof MatrixLoginError ? error.code : 'unknown' } });
+      this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signIn.failed', subject: redactUrl(input.homeserverUrl), details: { code: error instanceof MatrixLoginError ? error.code : 'unknown' } });
       throw loginError(error);
     }
     await this.stop();
@@ -306,7 +307,8 @@ export class MatrixAccount {
 }
 
 const LOGIN_MESSAGES: Record<string, string> = {
-  invalid_url: 'That is not a valid homeserver URL (use https://…).',
+  invalid_url: 'That is not a usable homeserver URL: use https://… (plain http only for this machine), with no user name, password or spaces in it.',
+  insecure_discovery: "The homeserver's .well-known points to an insecure address (plain http or credentials in the URL); Matchdesk will not follow it.",
   unreachable: 'The homeserver could not be reached. Check the URL and your connection.',
   not_matrix_server: 'There is no Matrix homeserver at that URL.',
   bad_credentials: 'The homeserver refused these credentials.',
@@ -320,8 +322,9 @@ const LOGIN_MESSAGES: Record<string, string> = {
 
 function loginError(error: unknown): ContractError {
   if (error instanceof MatrixLoginError) {
-    const code = error.code === 'unreachable' || error.code === 'server_error' || error.code === 'rate_limited' ? 'unavailable' : error.code === 'invalid_url' ? 'invalid_input' : 'unauthorized';
-    return new ContractError(code, LOGIN_MESSAGES[error.code] ?? error.message);
+    const code = error.code === 'unreachable' || error.code === 'server_error' || error.code === 'rate_limited' ? 'unavailable' : error.code === 'invalid_url' || error.code === 'insecure_discovery' ? 'invalid_input' : 'unauthorized';
+    const base = LOGIN_MESSAGES[error.code] ?? error.message;
+    return new ContractError(code, error.code === 'invalid_url' || error.code === 'insecure_discovery' ? `${base} (${error.message})` : base);
   }
   return new ContractError('internal', error instanceof Error ? error.message : String(error));
 }
