@@ -685,7 +685,24 @@ export const contract = {
   },
   'audit.verify': {
     input: z.object({}).strict(),
-    output: z.object({ ok: z.boolean(), rows: z.number().int(), firstBadSeq: z.number().int().nullable(), problem: z.string().nullable() }),
+    output: z.object({
+      ok: z.boolean(),
+      rows: z.number().int(),
+      firstBadSeq: z.number().int().nullable(),
+      problem: z.string().nullable(),
+      /** The rows' HMACs were checked with the key from the secret store. */
+      keyed: z.boolean().optional(),
+      /** Heads recorded outside the database (the sealed head) compared with the log. */
+      headsChecked: z.number().int().optional(),
+    }),
+  },
+  'audit.anchor': {
+    // Posts the audit head (row number and hash) to the management room now, unless nothing was written since the last anchor.
+    input: z.object({}).strict(),
+    output: z.union([
+      z.object({ anchored: z.literal(true), seq: z.number().int(), hash: z.string(), target: z.string(), ref: z.string() }),
+      z.object({ anchored: z.literal(false), reason: z.string() }),
+    ]),
   },
 } as const;
 

@@ -2,6 +2,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from './store/database';
 import { AuditLog } from './audit/audit-log';
+import { AuditSeal, ensureAuditKey, flushPendingAuditNotes } from './audit/audit-key';
+import { AuditAnchors } from './audit/audit-anchor';
 import { BankRepository } from './banks/bank-repository';
 import { BankImportJobs } from './banks/bank-import-jobs';
 import { LocalMatcher, localMediaMatcher } from './banks/local-matcher';
@@ -58,6 +60,8 @@ export interface ServicesOptions {
   hmaClient?: Partial<HmaClientOptions>;
   /** Sign the stored Matrix account back in at start-up (off in tests). */
   resumeMatrix?: boolean;
+  /** How often the audit head is anchored to the management room while something new was written. Default hourly. */
+  auditAnchorIntervalMs?: number;
 }
 
 export interface Services {
@@ -68,6 +72,10 @@ export interface Services {
   readonly secrets: SecretStore;
   readonly db: Db;
   readonly audit: AuditLog;
+  /** The audit head, sealed in the secret store. */
+  readonly auditSeal: AuditSeal;
+  /** Posts the audit head to the management room (hourly, and on demand). */
+  readonly auditAnchors: AuditAnchors;
   readonly banks: BankRepository;
   readonly bankImports: BankImportJobs;
   readonly matcher: LocalMatcher;
@@ -95,7 +103,9 @@ const LOOKUP_RETRY_TICK_MS = 5_000;
 export function createServices(options: ServicesOptions): Services {
   const now = options.now ?? Date.now;
   const db = openDatabase(join(options.dataDir, 'matchdesk.sqlite'), { nativeBinding: options.nativeBinding });
-  const audit = new AuditLog(db, now);
+  // The audit chain's key lives in the secret store; rows from its creation on carry an HMAC.
+  const audit = new AuditLog(db, now, ensureAuditKey(options.secrets, db));
+  const auditSeal = new AuditSeal(audit, options.secrets, now);
   const banks = new BankRepository(db, now);
   const matcher = new LocalMatcher(db, banks, now);
   const bankImports = new BankImportJobs(
@@ -157,6 +167,11 @@ export function createServices(options: ServicesOptions): Services {
     now,
   });
   if (options.resumeMatrix ?? true) void matrix.resume();
+  flushPendingAuditNotes(db, settings, audit, 'matchdesk');
+  auditSeal.sealNow();
+  auditSeal.start();
+  const auditAnchors = new AuditAnchors({ audit, target: () => matrix?.anchorTarget() ?? null, actor: () => 'matchdesk', now });
+  auditAnchors.start(options.auditAnchorIntervalMs);
   const retention = options.mediaRetentionMs ?? DEFAULT_RETENTION_MS;
   vault.purgeOlderThan(retention);
   const purgeTimer = setInterval(() => vault.purgeOlderThan(retention), PURGE_INTERVAL_MS);
@@ -173,6 +188,8 @@ export function createServices(options: ServicesOptions): Services {
     secrets: options.secrets,
     db,
     audit,
+    auditSeal,
+    auditAnchors,
     banks,
     bankImports,
     matcher,
@@ -194,6 +211,13 @@ export function createServices(options: ServicesOptions): Services {
     },
     close: async () => {
       clearInterval(purgeTimer);
+      auditAnchors.stop();
+      auditSeal.stop();
+      try {
+        auditSeal.sealNow();
+      } catch {
+        // the secret store may be gone already (tests); the last periodic seal stands
+      }
       clearInterval(lookupTimer);
       await outbox.stop();
       await matrix?.stop();

@@ -177,7 +177,11 @@ export function createHandlers(services: Services): ContractHandlers {
         details: JSON.parse(row.details_json) as Record<string, unknown>,
         hash: row.hash,
       })),
-    'audit.verify': () => services.audit.verify(),
+    'audit.verify': () => {
+      const sealed = services.auditSeal.sealed();
+      return services.audit.verify({ heads: sealed ? [sealed] : [] });
+    },
+    'audit.anchor': () => services.auditAnchors.anchorNow(),
   } satisfies Omit<ContractHandlers, Exclude<QueueCallName, 'queue.decide' | 'media.preview'>>;
   return { ...core, ...createQueueHandlers(services, core) };
 }

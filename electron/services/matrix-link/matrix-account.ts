@@ -20,6 +20,7 @@ import type { HashingPool } from '../hashing';
 import { ContractError } from '../../../shared/result';
 import { redactUrl } from '../../../shared/url-policy';
 import { MatrixIngest } from './matrix-ingest';
+import type { AnchorTarget } from '../audit/audit-anchor';
 
 export const TOKEN_SECRET = 'matrix.accessToken';
 export const QUARANTINE_BANK = 'Synapse quarantine';
@@ -106,6 +107,20 @@ export class MatrixAccount {
 
   actions(): MatrixActions | null {
     return this.client?.actions ?? null;
+  }
+
+  /** The management room as the audit log's anchor target; null when signed out or no room is set. */
+  anchorTarget(): AnchorTarget | null {
+    const room = this.config().managementRoom;
+    const actions = this.client?.actions;
+    if (!room || !actions) return null;
+    return {
+      name: room,
+      post: async (text, idempotencyKey) => {
+        const r = await actions.postNotice({ text, idempotencyKey });
+        return r.status === 'ok' ? { ok: true, ref: `${r.detail?.roomId ?? room}/${r.detail?.eventId ?? ''}` } : { ok: false, error: `${r.status}: ${r.error.message}` };
+      },
+    };
   }
 
   status(): MatrixStatus {
