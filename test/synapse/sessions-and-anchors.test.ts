@@ -1,4 +1,4 @@
-// Matrix sessions against a real Synapse: signing out revokes the token on the server (/logout), and a password
+// Against a real Synapse: the audit head anchored as a notice in the management room; and Matrix sessions: signing out revokes the token on the server (/logout), and a password
 // sign-in logs out the session it replaces, so no forgotten device stays valid. A pasted access token is never
 // revoked by a later sign-in (it may be the moderator's own client session), only by signing out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,5 +76,24 @@ describe('Matrix sessions', () => {
     await call('matrix.signIn', { homeserverUrl: hs.baseUrl, user: hs.admin.localpart, password: hs.admin.password });
     expect(await tokenValid(token)).toBe(true);
     await call('matrix.signOut');
+  }, 120_000);
+});
+
+describe('audit anchors', () => {
+  it('posts the audit head to the management room as a notice and records the anchor', async () => {
+    const room = await hs.createRoom(hs.admin.accessToken, { name: 'Moderation notices' });
+    await call('matrix.signIn', { homeserverUrl: hs.baseUrl, accessToken: hs.admin.accessToken, managementRoom: room });
+    const head = services.audit.head()!;
+    const result = await call<{ anchored: boolean; seq: number; hash: string; ref: string }>('audit.anchor');
+    expect(result).toMatchObject({ anchored: true, seq: head.seq, hash: head.hash });
+    const res = await hs.api('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/messages?dir=b&limit=20`, hs.admin.accessToken);
+    const notices = (res.json.chunk as { event_id: string; content: { msgtype?: string; body?: string } }[]).filter((e) => e.content.msgtype === 'm.notice');
+    const notice = notices.find((e) => e.content.body?.includes(`row ${head.seq}, SHA-256 ${head.hash}`));
+    expect(notice).toBeTruthy();
+    expect(result.ref).toBe(`${room}/${notice!.event_id}`);
+    expect(services.audit.list(1)[0]).toMatchObject({ action: 'audit.anchor' });
+    expect(services.audit.verify({ key: null, heads: [{ seq: head.seq, hash: head.hash, source: 'anchor' }] }).ok).toBe(true);
+    // Nothing new since: no second notice.
+    expect(await call<{ anchored: boolean }>('audit.anchor')).toMatchObject({ anchored: false });
   }, 120_000);
 });
