@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from './store/database';
+import { ensurePrivateFile, securePrivateDir } from './store/file-modes';
 import { AuditLog } from './audit/audit-log';
 import { AuditSeal, ensureAuditKey, flushPendingAuditNotes } from './audit/audit-key';
 import { AuditAnchors } from './audit/audit-anchor';
@@ -102,7 +103,11 @@ const LOOKUP_RETRY_TICK_MS = 5_000;
 /** Builds every domain service over one data directory. Imports nothing from electron: runs under plain Node. */
 export function createServices(options: ServicesOptions): Services {
   const now = options.now ?? Date.now;
+  // Other users of the machine must not read the data folder: 0700 / 0600, tightened now if it was left looser.
+  const loosened = securePrivateDir(options.dataDir);
+  ensurePrivateFile(join(options.dataDir, 'matchdesk.sqlite'));
   const db = openDatabase(join(options.dataDir, 'matchdesk.sqlite'), { nativeBinding: options.nativeBinding });
+  securePrivateDir(options.dataDir); // the -wal and -shm files SQLite just created
   // The audit chain's key lives in the secret store; rows from its creation on carry an HMAC.
   const audit = new AuditLog(db, now, ensureAuditKey(options.secrets, db));
   const auditSeal = new AuditSeal(audit, options.secrets, now);
@@ -168,6 +173,10 @@ export function createServices(options: ServicesOptions): Services {
   });
   if (options.resumeMatrix ?? true) void matrix.resume();
   flushPendingAuditNotes(db, settings, audit, 'matchdesk');
+  if (loosened.length > 0) {
+    audit.append({ actor: 'matchdesk', action: 'security.permissionsTightened', subject: options.dataDir, details: { paths: loosened.length } });
+    options.log?.(`Tightened the permissions of ${loosened.length} file(s) under ${options.dataDir} (0700 folders, 0600 files).`);
+  }
   auditSeal.sealNow();
   auditSeal.start();
   const auditAnchors = new AuditAnchors({ audit, target: () => matrix?.anchorTarget() ?? null, actor: () => 'matchdesk', now });
