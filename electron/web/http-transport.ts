@@ -60,17 +60,36 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+/**
+ * Reads a request body into one buffer, cut off at `limit` while it is read: a declared Content-Length over the
+ * limit is refused before reading anything, and a body that grows past it stops being read there ('too_large'; the
+ * caller answers 413 and closes the connection, so the rest is never received). The buffer grows by doubling from
+ * 1 MiB, so a declared length alone never reserves memory.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too_large');
   return new Promise((resolvePromise, reject) => {
-    const chunks: Buffer[] = [];
+    let buf = Buffer.allocUnsafe(Math.min(limit, Number.isFinite(declared) ? declared : 1 << 20, 1 << 20));
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
+      if (size + chunk.length > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolvePromise('too_large');
+        return;
+      }
+      if (size + chunk.length > buf.length) {
+        const target = Math.min(limit, Number.isFinite(declared) ? declared : limit, Math.max(buf.length * 2, size + chunk.length));
+        const grown = Buffer.allocUnsafe(Math.max(target, size + chunk.length));
+        buf.copy(grown, 0, 0, size);
+        buf = grown;
+      }
+      chunk.copy(buf, size);
       size += chunk.length;
-      if (size > limit) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolvePromise(tooLarge ? null : Buffer.concat(chunks)));
+    };
+    req.on('data', onData);
+    req.on('end', () => resolvePromise(buf.subarray(0, size)));
     req.on('error', reject);
   });
 }
@@ -127,13 +146,18 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
       return;
     }
     const body = await readBody(req, maxBody);
-    if (body === null) {
+    if (body === 'too_large') {
+      // Say so, then close: the rest of the body is never read.
+      res.setHeader('Connection', 'close');
+      res.on('finish', () => req.socket.destroy());
       sendJson(res, 413, { ok: false, error: { code: 'invalid_input', message: `Request body over ${maxBody} bytes` } });
       return;
     }
     let input: unknown;
     try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      let text: string | null = body.length === 0 ? null : body.toString('utf8');
+      input = text === null ? {} : JSON.parse(text);
+      text = null;
     } catch {
       sendJson(res, 400, { ok: false, error: { code: 'invalid_input', message: 'Body is not valid JSON' } });
       return;
