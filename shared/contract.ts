@@ -677,6 +677,15 @@ export const contract = {
       .strict(),
     output: bankSchema,
   },
+  'settings.getDesktop': {
+    input: z.object({}).strict(),
+    // screenCaptureProtection: the desktop window is kept out of screenshots and screen sharing (macOS, Windows).
+    output: z.object({ screenCaptureProtection: z.boolean() }),
+  },
+  'settings.setDesktop': {
+    input: z.object({ screenCaptureProtection: z.boolean() }).strict(),
+    output: z.object({ screenCaptureProtection: z.boolean() }),
+  },
   'audit.list': {
     input: z
       .object({ limit: z.number().int().min(1).max(500).default(100), beforeSeq: z.number().int().positive().optional() })

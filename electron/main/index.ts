@@ -1,4 +1,4 @@
-import { app, dialog, session, utilityProcess, BrowserWindow } from 'electron';
+import { app, dialog, Menu, session, utilityProcess, BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createServices, type Services } from '../services/app-services';
 import { FileSecretStore } from '../services/secrets/secret-store';
@@ -9,6 +9,8 @@ import { decidePermission } from './security-policy';
 import { safeStorageCodec } from './safe-storage-codec';
 import { electronNativeBinding } from './native-binding';
 import { utilityDecoderSpawner } from './utility-decoder';
+import { appMenuTemplate } from './app-menu';
+import { withDesktopEffects } from './desktop-effects';
 
 app.enableSandbox();
 // sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
@@ -52,8 +54,11 @@ if (!app.requestSingleInstanceLock()) {
       },
       log: (message) => console.error(message),
     });
-    registerIpc(services.dispatch, devServerUrl);
-    mainWindow = createMainWindow(join(import.meta.dirname, '../preload'), devServerUrl);
+    Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate({ packaged: app.isPackaged, platform: process.platform })));
+    mainWindow = createMainWindow(join(import.meta.dirname, '../preload'), devServerUrl, { devTools: !app.isPackaged });
+    const window = mainWindow;
+    // Revealed pictures are shown in this window: keep it out of screen capture unless the moderator turned that off.
+    registerIpc(withDesktopEffects(services.dispatch, { setContentProtection: (on) => window.setContentProtection(on) }, services), devServerUrl);
     mainWindow.on('closed', () => (mainWindow = null));
   });
 

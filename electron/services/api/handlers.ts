@@ -8,6 +8,7 @@ import { createDemoSet } from '../demo/demo-media';
 import { previewNote } from '../media/preview';
 import { HashError } from '../hashing';
 import { actionPlanSchema } from '../decisions/action-plans';
+import { desktopSettingsSchema } from '../settings/desktop-settings';
 import { listActions } from '../decisions/action-list';
 import { feedbackCsv, feedbackReport } from '../decisions/feedback';
 import { hmaHandlers } from '../hma-link/hma-handlers';
@@ -166,6 +167,12 @@ export function createHandlers(services: Services): ContractHandlers {
       if (!bank) throw new ContractError('not_found', `No bank named ${bankName}`);
       services.audit.append({ actor: reviewer(), action: 'bank.update', subject: `bank:${bankName}`, details: patch });
       return bank;
+    },
+    'settings.getDesktop': () => services.settings.get('desktop', desktopSettingsSchema),
+    'settings.setDesktop': (input) => {
+      services.settings.set('desktop', input);
+      services.audit.append({ actor: reviewer(), action: 'settings.desktop', subject: null, details: input });
+      return services.settings.get('desktop', desktopSettingsSchema);
     },
     'audit.list': ({ limit, beforeSeq }) =>
       services.audit.list(limit, beforeSeq).map((row) => ({

@@ -215,6 +215,36 @@ function ActionPlanSettings() {
   );
 }
 
+/** Screen-capture protection of the desktop window (and the audit anchor), which only the desktop app acts on. */
+function PrivacySettings() {
+  const queryClient = useQueryClient();
+  const info = useQuery({ queryKey: ['app.info'], queryFn: () => call('app.info', {}) });
+  const desktop = useQuery({ queryKey: ['settings.getDesktop'], queryFn: () => call('settings.getDesktop', {}) });
+  const save = useMutation({
+    mutationFn: (screenCaptureProtection: boolean) => call('settings.setDesktop', { screenCaptureProtection }),
+    onSuccess: (data) => queryClient.setQueryData(['settings.getDesktop'], data),
+  });
+  const anchor = useMutation({ mutationFn: () => call('audit.anchor', {}) });
+  if (!desktop.data) return null;
+  return (
+    <section className="settings-section" aria-labelledby="privacy-title">
+      <h3 id="privacy-title">Privacy and tamper evidence</h3>
+      <label>
+        <input type="checkbox" checked={desktop.data.screenCaptureProtection} onChange={(e) => save.mutate(e.target.checked)} data-testid="capture-protection" />{' '}
+        Keep the window out of screenshots, recordings and screen sharing
+      </label>
+      <p className="muted">
+        {info.data?.transport === 'ipc' ? 'Applies on macOS and Windows; Linux desktops do not honour it.' : 'Applies to the desktop app; a browser cannot stop screen capture.'}
+      </p>
+      <button type="button" onClick={() => anchor.mutate()} disabled={anchor.isPending}>Anchor the audit log now</button>{' '}
+      <span className="muted" data-testid="anchor-result">
+        {anchor.data ? (anchor.data.anchored ? `Posted row ${anchor.data.seq} to ${anchor.data.target}.` : anchor.data.reason) : 'The head of the audit log is posted to the management room every hour.'}
+      </span>
+      {(save.isError || anchor.isError) && <ErrorNote error={save.error ?? anchor.error} />}
+    </section>
+  );
+}
+
 export function SettingsView() {
   return (
     <section aria-labelledby="settings-title" className="settings">
@@ -222,6 +252,7 @@ export function SettingsView() {
       <MatrixSettings />
       <HmaSettings />
       <ActionPlanSettings />
+      <PrivacySettings />
     </section>
   );
 }
