@@ -5,7 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { hashBytes, HashError, HashingPool, type HashErrorCode } from '../../electron/services/hashing';
+import { previewNote } from '../../electron/services/media/preview';
 import { tempDir } from '../helpers/temp-dir';
 import { gifBomb, jpegBomb, normalJpeg, writePng16Bomb } from './bombs';
 
@@ -142,5 +144,32 @@ describe('decoder isolation', () => {
     expect(preview).toMatchObject({ mime: 'image/webp', width: 640, height: 480, sourceWidth: 640, sourceHeight: 480 });
     const svg = await codeOf(p.renderPreview(new Uint8Array(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')), { reveal: false }));
     expect(svg.code).toBe('unsupported');
+  }, 60_000);
+
+  it('the default caps take a 12000×12000 photo (made in a separate process: 1.5 GB to generate)', async () => {
+    const path = file('photo12k.jpg');
+    const script = `const sharp = require('sharp'); sharp({ create: { width: 12000, height: 12000, channels: 3, background: '#5a7a3c' } }).jpeg({ quality: 80 }).toFile(${JSON.stringify(path)}).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
+    execFileSync(process.execPath, ['-e', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: 'inherit' });
+    const p = pool({ workers: 1 });
+    const { value: h, peakMb } = await peakRss(() => p.hashFile(path));
+    expect(h).toMatchObject({ width: 12000, height: 12000, format: 'jpeg' });
+    expect(h.pdqQuality).not.toBeNull();
+    console.log(`12000×12000 JPEG hashed in the decoder (default caps: ${p.maxPixels} pixels, ${p.memoryLimitMb} MiB); this process peaked at ${peakMb} MB`);
+    expect(peakMb).toBeLessThan(400);
+  }, 120_000);
+
+  it('a photo over the pixel cap is not hashed, but JPEG shrink-on-load still gives a scaled-down preview that says so', async () => {
+    const photo = await normalJpeg(4000, 3000); // 12 MP
+    const png = await sharp(photo).png({ compressionLevel: 1 }).toBuffer();
+    const p = pool({ workers: 1, maxPixels: 4_000_000 });
+    expect((await codeOf(p.hashBytes(new Uint8Array(photo)))).code).toBe('too_many_pixels');
+    const preview = await p.renderPreview(new Uint8Array(photo), { reveal: true });
+    expect(preview).toMatchObject({ width: 1280, height: 960, sourceWidth: 4000, sourceHeight: 3000 });
+    expect(previewNote(preview)).toBe('Shown at 1280×960, scaled down from 4000×3000.');
+    const blurred = await p.renderPreview(new Uint8Array(photo), { reveal: false });
+    expect(Math.max(blurred.width, blurred.height)).toBe(320);
+    // PNG cannot be shrunk while loading: over the cap it is refused, with the numbers.
+    const refused = await codeOf(p.renderPreview(new Uint8Array(png), { reveal: true }));
+    expect(refused).toMatchObject({ code: 'too_many_pixels', message: expect.stringMatching(/4000×3000 \(12 million pixels\), over the 4 million pixel limit for opening png files/) });
   }, 60_000);
 });
