@@ -13,7 +13,7 @@ import { appMenuTemplate } from './app-menu';
 import { withDesktopEffects } from './desktop-effects';
 
 app.enableSandbox();
-// sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
+// Media is decoded in decoder processes (HashingPool); this pool serves file I/O, crypto and the thread-isolation bench.
 process.env.UV_THREADPOOL_SIZE ??= '6';
 registerAppSchemePrivileges();
 

@@ -7,7 +7,7 @@ import { FileSecretStore, plainCodec } from '../services/secrets/secret-store';
 import { startHttpTransport } from './http-transport';
 
 // `npm run web`: the console in a plain browser, over the loopback HTTP transport.
-// sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
+// Media is decoded in decoder processes (HashingPool); this pool serves file I/O, crypto and the thread-isolation bench.
 process.env.UV_THREADPOOL_SIZE ??= '6';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = resolve(process.env.MATCHDESK_DATA_DIR ?? join(homedir(), '.matchdesk-web'));
