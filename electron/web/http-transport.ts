@@ -63,14 +63,16 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 /**
  * Reads a request body into one buffer, cut off at `limit` while it is read: a declared Content-Length over the
  * limit is refused before reading anything, and a body that grows past it stops being read there ('too_large'; the
- * caller answers 413 and closes the connection, so the rest is never received). The buffer grows by doubling from
- * 1 MiB, so a declared length alone never reserves memory.
+ * caller answers 413 and closes the connection, so the rest is never received). The body is held once: no list of
+ * chunks plus a concatenated copy.
  */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too_large');
   return new Promise((resolvePromise, reject) => {
-    let buf = Buffer.allocUnsafe(Math.min(limit, Number.isFinite(declared) ? declared : 1 << 20, 1 << 20));
+    // A declared length is allocated at once (untouched pages cost no memory until the body arrives); a chunked
+    // body grows by doubling.
+    let buf = Buffer.allocUnsafeSlow(Number.isFinite(declared) ? declared : Math.min(limit, 1 << 20));
     let size = 0;
     const onData = (chunk: Buffer): void => {
       if (size + chunk.length > limit) {
@@ -147,7 +149,8 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     }
     const body = await readBody(req, maxBody);
     if (body === 'too_large') {
-      // Say so, then close: the rest of the body is never read.
+      // Say so, then close: the rest of the body is never read. (A client still sending may see the reset before it
+      // reads the 413; either way it learns the body was refused.)
       res.setHeader('Connection', 'close');
       res.on('finish', () => req.socket.destroy());
       sendJson(res, 413, { ok: false, error: { code: 'invalid_input', message: `Request body over ${maxBody} bytes` } });

@@ -140,7 +140,7 @@ export class HashingPool {
    */
   hashBytes(bytes: Uint8Array, opts: HashOptions = {}): Promise<MediaHashes> {
     const limited = this.withLimits(opts);
-    if (this.isolation === 'process') return this.submit<MediaHashes>({ op: 'bytes', bytes, opts: limited }, []);
+    if (this.isolation === 'process') return this.submit<MediaHashes>({ op: 'bytes', bytes: ownBuffer(bytes), opts: limited }, []);
     let buf: ArrayBuffer;
     if (bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
       buf = bytes.buffer;
@@ -155,7 +155,7 @@ export class HashingPool {
 
   /** A preview (blurred or revealed) rendered in a decoder, under the same caps as hashing. */
   renderPreview(bytes: Uint8Array, opts: Omit<PreviewOptions, 'maxPixels'> & { maxPixels?: number }): Promise<PreviewResult> {
-    return this.submit<PreviewResult>({ op: 'preview', bytes, opts: { ...opts, maxPixels: opts.maxPixels ?? this.maxPixels } }, []);
+    return this.submit<PreviewResult>({ op: 'preview', bytes: ownBuffer(bytes), opts: { ...opts, maxPixels: opts.maxPixels ?? this.maxPixels } }, []);
   }
 
   /** What a decoder reports about itself (pid, environment keys, limits). */
@@ -437,6 +437,11 @@ export class HashingPool {
     }
     if (!this.closed) this.pump();
   }
+}
+
+/** A view that owns its whole buffer: structured clone sends a view's entire ArrayBuffer, not just the view. */
+function ownBuffer(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 function toHashError(e: unknown): HashError {
