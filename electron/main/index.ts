@@ -54,6 +54,7 @@ if (!app.requestSingleInstanceLock()) {
       },
       log: (message) => console.error(message),
     });
+    services.pool.warm(); // decoder processes up before the first preview
     Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate({ packaged: app.isPackaged, platform: process.platform })));
     mainWindow = createMainWindow(join(import.meta.dirname, '../preload'), devServerUrl, { devTools: !app.isPackaged });
     const window = mainWindow;

@@ -23,6 +23,8 @@ const services = createServices({
   checkOutputs: process.env.NODE_ENV !== 'production',
   log: (message) => console.error(message),
 });
+// The console asks for previews at once: have the decoder processes up before the first one.
+services.pool.warm();
 const transport = await startHttpTransport({
   dispatch: services.dispatch,
   staticRoot: join(repoRoot, 'renderer', 'dist'),

@@ -201,6 +201,11 @@ export class HashingPool {
     return { ...this.stats, active, queued: this.queue.length, blocked: this.admission.length };
   }
 
+  /** Starts every decoder now, so the first preview or hash does not wait for a process to start. */
+  warm(): void {
+    while (!this.closed && this.slots.length < this.size) this.spawn();
+  }
+
   /** How many decoders were replaced after a crash, a timeout or running out of memory. */
   get decodersReplaced(): number {
     return this.replaced;
