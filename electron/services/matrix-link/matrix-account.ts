@@ -296,7 +296,8 @@ export class MatrixAccount {
     }
     const signals: { type: 'md5' | 'sha256' | 'pdq'; signal: string }[] = [];
     if (item.media) {
-      const hashes = await this.deps.pool.hashBytes(new Uint8Array(item.media.bytes));
+      // A file the decoder refuses (a bomb, broken) still enters the bank by its MD5 and SHA-256.
+      const { hashes } = await this.deps.matrixIngest.ingest.hashOrRefuse(new Uint8Array(item.media.bytes));
       signals.push({ type: 'md5', signal: hashes.md5 }, { type: 'sha256', signal: hashes.sha256 });
       if (hashes.pdq) signals.push({ type: 'pdq', signal: hashes.pdq });
     } else if (item.sha256) {
