@@ -123,15 +123,18 @@ function HmaSettings() {
   const [baseUrl, setBaseUrl] = useState('');
   const [enabled, setEnabled] = useState(false);
   const [apiKey, setApiKey] = useState('');
+  // What the moderator typed wins over a settings answer that arrives later (a slow first load must not undo it).
+  const [edited, setEdited] = useState(false);
   useEffect(() => {
-    if (settings.data) {
+    if (settings.data && !edited) {
       setBaseUrl(settings.data.baseUrl ?? '');
       setEnabled(settings.data.enabled);
     }
-  }, [settings.data]);
+  }, [settings.data, edited]);
   const save = useMutation({
     mutationFn: () => call('hma.saveSettings', { enabled, baseUrl: baseUrl.trim() || null, ...(apiKey ? { apiKey } : {}) }),
     onSuccess: () => {
+      setEdited(false);
       setApiKey('');
       void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] });
     },
@@ -144,9 +147,9 @@ function HmaSettings() {
     <section className="settings-section" aria-labelledby="hma-title">
       <h3 id="hma-title">HMA (Open Media Match)</h3>
       <form className="settings-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
-        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Match against an HMA server</label>
+        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => (setEnabled(e.target.checked), setEdited(true))} /> Match against an HMA server</label>
         <label htmlFor="hma-url">Base URL</label>
-        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="https://hma.example.org" />
+        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => (setBaseUrl(e.target.value), setEdited(true))} placeholder="https://hma.example.org" />
         <label htmlFor="hma-key">API key</label>
         <input id="hma-key" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
         <div className="span2 actions">
