@@ -12,6 +12,8 @@ export default defineConfig({
         input: {
           index: here('./electron/main/index.ts'),
           'hash-worker': here('./electron/services/hashing/hash-worker.ts'),
+          // The media decoder, started as an Electron utilityProcess (electron/main/utility-decoder.ts).
+          'decoder-process': here('./electron/services/hashing/decoder-process.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js' },
       },

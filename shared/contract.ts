@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkServiceUrl } from './url-policy';
 
 // Every call the renderer can make. The main process implements each once (electron/services/api);
 // the preload (IPC) and the loopback HTTP server are two transports for the same table.
@@ -43,6 +44,8 @@ export const mediaSchema = z.object({
   pdq: z.string().nullable(),
   pdqQuality: z.number().int().nullable(),
   context: z.record(z.string(), z.unknown()),
+  /** Set when the isolated decoder refused the file: the typed code and the reason shown to the reviewer. */
+  refused: z.object({ code: z.string(), reason: z.string() }).nullable().optional(),
   createdAt: z.number().int(),
 });
 
@@ -195,6 +198,8 @@ export const ingestJobSchema = z.object({
   hashed: z.number().int(),
   matched: z.number().int(),
   failed: z.number().int(),
+  /** Files the isolated decoder refused (too many pixels, broken, out of memory, timed out, crashed): stored with their digests, each listed in errors with its reason. */
+  refused: z.number().int(),
   lookupFailed: z.number().int(),
   errors: z.array(z.object({ file: z.string(), code: z.string(), message: z.string() })),
   startedAt: z.number().int(),
@@ -319,6 +324,7 @@ export const matrixStatusSchema = z.object({
     queued: z.number().int(),
     skippedEncrypted: z.number().int(),
     skippedBySha256: z.number().int(),
+    refused: z.number().int().optional(),
     failed: z.number().int(),
     lastError: z.string().nullable(),
     /** Event reports received (each becomes or joins a queue item). */
@@ -328,11 +334,14 @@ export const matrixStatusSchema = z.object({
   }),
 });
 
+/** A homeserver, admin API or HMA URL: https unless loopback, no credentials, no whitespace (shared/url-policy.ts). */
 const httpUrl = z
   .string()
-  .trim()
   .max(2048)
-  .refine((v) => /^https?:\/\/[^\s/]+/i.test(v), 'expected an http(s) URL');
+  .superRefine((v, ctx) => {
+    const checked = checkServiceUrl(v);
+    if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.reason });
+  });
 
 export const hmaSettingsSchema = z.object({
   enabled: z.boolean(),
@@ -558,7 +567,8 @@ export const contract = {
     // Blurred and greyscale unless reveal is true; the full image is produced only on a deliberate reveal.
     input: z.object({ mediaId: id, reveal: z.boolean() }).strict(),
     output: z.union([
-      z.object({ kind: z.literal('image'), mime: z.string(), dataBase64: z.string(), revealed: z.boolean() }),
+      // note: why the picture looks the way it does (e.g. scaled down from a large original).
+      z.object({ kind: z.literal('image'), mime: z.string(), dataBase64: z.string(), revealed: z.boolean(), note: z.string().nullable().optional() }),
       z.object({ kind: z.literal('unavailable'), reason: z.string() }),
     ]),
   },
@@ -725,6 +735,15 @@ export const contract = {
       .strict(),
     output: bankSchema,
   },
+  'settings.getDesktop': {
+    input: z.object({}).strict(),
+    // screenCaptureProtection: the desktop window is kept out of screenshots and screen sharing (macOS, Windows).
+    output: z.object({ screenCaptureProtection: z.boolean() }),
+  },
+  'settings.setDesktop': {
+    input: z.object({ screenCaptureProtection: z.boolean() }).strict(),
+    output: z.object({ screenCaptureProtection: z.boolean() }),
+  },
   'audit.list': {
     input: z
       .object({ limit: z.number().int().min(1).max(500).default(100), beforeSeq: z.number().int().positive().optional() })
@@ -733,7 +752,24 @@ export const contract = {
   },
   'audit.verify': {
     input: z.object({}).strict(),
-    output: z.object({ ok: z.boolean(), rows: z.number().int(), firstBadSeq: z.number().int().nullable(), problem: z.string().nullable() }),
+    output: z.object({
+      ok: z.boolean(),
+      rows: z.number().int(),
+      firstBadSeq: z.number().int().nullable(),
+      problem: z.string().nullable(),
+      /** The rows' HMACs were checked with the key from the secret store. */
+      keyed: z.boolean().optional(),
+      /** Heads recorded outside the database (the sealed head) compared with the log. */
+      headsChecked: z.number().int().optional(),
+    }),
+  },
+  'audit.anchor': {
+    // Posts the audit head (row number and hash) to the management room now, unless nothing was written since the last anchor.
+    input: z.object({}).strict(),
+    output: z.union([
+      z.object({ anchored: z.literal(true), seq: z.number().int(), hash: z.string(), target: z.string(), ref: z.string() }),
+      z.object({ anchored: z.literal(false), reason: z.string() }),
+    ]),
   },
 } as const;
 

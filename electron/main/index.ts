@@ -1,4 +1,4 @@
-import { app, dialog, session, BrowserWindow } from 'electron';
+import { app, dialog, Menu, session, utilityProcess, BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createServices, type Services } from '../services/app-services';
 import { FileSecretStore } from '../services/secrets/secret-store';
@@ -8,9 +8,12 @@ import { createMainWindow } from './window';
 import { decidePermission } from './security-policy';
 import { safeStorageCodec } from './safe-storage-codec';
 import { electronNativeBinding } from './native-binding';
+import { utilityDecoderSpawner } from './utility-decoder';
+import { appMenuTemplate } from './app-menu';
+import { withDesktopEffects } from './desktop-effects';
 
 app.enableSandbox();
-// sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
+// Media is decoded in decoder processes (HashingPool); this pool serves file I/O, crypto and the thread-isolation bench.
 process.env.UV_THREADPOOL_SIZE ??= '6';
 registerAppSchemePrivileges();
 
@@ -43,14 +46,20 @@ if (!app.requestSingleInstanceLock()) {
       transport: 'ipc',
       secrets: new FileSecretStore(join(dataDir, 'secrets.sealed.json'), safeStorageCodec()),
       nativeBinding: electronNativeBinding(app.getAppPath(), app.isPackaged),
+      // Media is decoded in utility processes that hold no token, key or database handle.
+      hashing: { spawner: utilityDecoderSpawner(utilityProcess), decoderEntry: join(import.meta.dirname, 'decoder-process.js') },
       pickFolder: async () => {
         const result = await dialog.showOpenDialog({ title: 'Import a folder of media', properties: ['openDirectory'] });
         return result.canceled ? null : (result.filePaths[0] ?? null);
       },
       log: (message) => console.error(message),
     });
-    registerIpc(services.dispatch, devServerUrl);
-    mainWindow = createMainWindow(join(import.meta.dirname, '../preload'), devServerUrl);
+    services.pool.warm(); // decoder processes up before the first preview
+    Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate({ packaged: app.isPackaged, platform: process.platform })));
+    mainWindow = createMainWindow(join(import.meta.dirname, '../preload'), devServerUrl, { devTools: !app.isPackaged });
+    const window = mainWindow;
+    // Revealed pictures are shown in this window: keep it out of screen capture unless the moderator turned that off.
+    registerIpc(withDesktopEffects(services.dispatch, { setContentProtection: (on) => window.setContentProtection(on) }, services), devServerUrl);
     mainWindow.on('closed', () => (mainWindow = null));
   });
 

@@ -35,11 +35,14 @@ export interface SecureWebPreferences {
   disableDialogs: true;
   enableWebSQL: false;
   v8CacheOptions: 'code';
+  /** Off in packaged builds: no way to open DevTools at all (menu, shortcut or API). */
+  devTools: boolean;
 }
 
-export function secureWebPreferences(preload: string): SecureWebPreferences {
+export function secureWebPreferences(preload: string, opts: { devTools?: boolean } = {}): SecureWebPreferences {
   return {
     preload,
+    devTools: opts.devTools ?? false,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,

@@ -2,7 +2,7 @@ import { BrowserWindow, shell } from 'electron';
 import { join } from 'node:path';
 import { APP_ENTRY_URL, decideWindowOpen, isAllowedNavigation, secureWebPreferences } from './security-policy';
 
-export function createMainWindow(preloadDir: string, devServerUrl: string | undefined): BrowserWindow {
+export function createMainWindow(preloadDir: string, devServerUrl: string | undefined, opts: { devTools: boolean }): BrowserWindow {
   const window = new BrowserWindow({
     width: 1440,
     height: 900,
@@ -11,7 +11,7 @@ export function createMainWindow(preloadDir: string, devServerUrl: string | unde
     show: false,
     title: 'Matchdesk',
     backgroundColor: '#14161a',
-    webPreferences: secureWebPreferences(join(preloadDir, 'index.cjs')),
+    webPreferences: secureWebPreferences(join(preloadDir, 'index.cjs'), { devTools: opts.devTools }),
   });
   const contents = window.webContents;
   contents.on('will-navigate', (event, url) => {

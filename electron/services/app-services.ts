@@ -1,7 +1,10 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from './store/database';
+import { ensurePrivateFile, securePrivateDir } from './store/file-modes';
 import { AuditLog } from './audit/audit-log';
+import { AuditSeal, ensureAuditKey, flushPendingAuditNotes } from './audit/audit-key';
+import { AuditAnchors } from './audit/audit-anchor';
 import { BankRepository } from './banks/bank-repository';
 import { BankImportJobs } from './banks/bank-import-jobs';
 import { LocalMatcher, localMediaMatcher } from './banks/local-matcher';
@@ -9,7 +12,8 @@ import { MediaRepository } from './queue/media-repository';
 import { QueueService } from './queue/queue-service';
 import { IngestService } from './ingest/ingest-service';
 import { MediaVault } from './media/media-vault';
-import { HashingPool } from './hashing';
+import { HashingPool, type HashingPoolOptions } from './hashing';
+import { hashingSettingsSchema } from './hashing-settings';
 import type { SecretStore } from './secrets/secret-store';
 import { createDispatcher, type Dispatch } from './api/dispatcher';
 import { SettingsRepository } from './settings/settings-repository';
@@ -38,6 +42,11 @@ export interface ServicesOptions {
   pickFolder?: () => Promise<string | null>;
   reviewer?: string;
   workers?: number;
+  /**
+   * How media is decoded: the desktop passes Electron's utilityProcess spawner and the bundled decoder entry; tests
+   * may set caps. The `hashing` setting (maxPixels, memoryLimitMb, timeoutSeconds) fills what is not given here.
+   */
+  hashing?: Pick<HashingPoolOptions, 'spawner' | 'decoderEntry' | 'maxPixels' | 'memoryLimitMb' | 'taskTimeoutMs' | 'isolation'>;
   /** How long encrypted media stays in the vault. */
   mediaRetentionMs?: number;
   checkOutputs?: boolean;
@@ -53,6 +62,8 @@ export interface ServicesOptions {
   hmaClient?: Partial<HmaClientOptions>;
   /** Sign the stored Matrix account back in at start-up (off in tests). */
   resumeMatrix?: boolean;
+  /** How often the audit head is anchored to the management room while something new was written. Default hourly. */
+  auditAnchorIntervalMs?: number;
 }
 
 export interface Services {
@@ -63,6 +74,10 @@ export interface Services {
   readonly secrets: SecretStore;
   readonly db: Db;
   readonly audit: AuditLog;
+  /** The audit head, sealed in the secret store. */
+  readonly auditSeal: AuditSeal;
+  /** Posts the audit head to the management room (hourly, and on demand). */
+  readonly auditAnchors: AuditAnchors;
   readonly banks: BankRepository;
   readonly bankImports: BankImportJobs;
   readonly matcher: LocalMatcher;
@@ -89,8 +104,14 @@ const LOOKUP_RETRY_TICK_MS = 5_000;
 /** Builds every domain service over one data directory. Imports nothing from electron: runs under plain Node. */
 export function createServices(options: ServicesOptions): Services {
   const now = options.now ?? Date.now;
+  // Other users of the machine must not read the data folder: 0700 / 0600, tightened now if it was left looser.
+  const loosened = securePrivateDir(options.dataDir);
+  ensurePrivateFile(join(options.dataDir, 'matchdesk.sqlite'));
   const db = openDatabase(join(options.dataDir, 'matchdesk.sqlite'), { nativeBinding: options.nativeBinding });
-  const audit = new AuditLog(db, now);
+  securePrivateDir(options.dataDir); // the -wal and -shm files SQLite just created
+  // The audit chain's key lives in the secret store; rows from its creation on carry an HMAC.
+  const audit = new AuditLog(db, now, ensureAuditKey(options.secrets, db));
+  const auditSeal = new AuditSeal(audit, options.secrets, now);
   const banks = new BankRepository(db, now);
   const matcher = new LocalMatcher(db, banks, now);
   const bankImports = new BankImportJobs(
@@ -124,7 +145,14 @@ export function createServices(options: ServicesOptions): Services {
   );
   const vault = new MediaVault(join(options.dataDir, 'vault'), db, options.secrets, now);
   const workers = options.workers ?? 2;
-  const pool = new HashingPool({ workers });
+  const hashingSettings = settings.get('hashing', hashingSettingsSchema);
+  const pool = new HashingPool({
+    workers,
+    maxPixels: hashingSettings.maxPixels,
+    memoryLimitMb: hashingSettings.memoryLimitMb,
+    taskTimeoutMs: hashingSettings.timeoutSeconds * 1000,
+    ...options.hashing,
+  });
   const reviewer = options.reviewer ?? safeUserName();
   const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)], actor: () => reviewer, workers, now });
   matrix = new MatrixAccount({
@@ -146,6 +174,15 @@ export function createServices(options: ServicesOptions): Services {
     now,
   });
   if (options.resumeMatrix ?? true) void matrix.resume();
+  flushPendingAuditNotes(db, settings, audit, 'matchdesk');
+  if (loosened.length > 0) {
+    audit.append({ actor: 'matchdesk', action: 'security.permissionsTightened', subject: options.dataDir, details: { paths: loosened.length } });
+    options.log?.(`Tightened the permissions of ${loosened.length} file(s) under ${options.dataDir} (0700 folders, 0600 files).`);
+  }
+  auditSeal.sealNow();
+  auditSeal.start();
+  const auditAnchors = new AuditAnchors({ audit, target: () => matrix?.anchorTarget() ?? null, actor: () => 'matchdesk', now });
+  auditAnchors.start(options.auditAnchorIntervalMs);
   const retention = options.mediaRetentionMs ?? DEFAULT_RETENTION_MS;
   vault.purgeOlderThan(retention);
   const purgeTimer = setInterval(() => vault.purgeOlderThan(retention), PURGE_INTERVAL_MS);
@@ -162,6 +199,8 @@ export function createServices(options: ServicesOptions): Services {
     secrets: options.secrets,
     db,
     audit,
+    auditSeal,
+    auditAnchors,
     banks,
     bankImports,
     matcher,
@@ -183,6 +222,13 @@ export function createServices(options: ServicesOptions): Services {
     },
     close: async () => {
       clearInterval(purgeTimer);
+      auditAnchors.stop();
+      auditSeal.stop();
+      try {
+        auditSeal.sealNow();
+      } catch {
+        // the secret store may be gone already (tests); the last periodic seal stands
+      }
       clearInterval(lookupTimer);
       await outbox.stop();
       await matrix?.stop();

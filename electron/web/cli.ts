@@ -7,7 +7,7 @@ import { FileSecretStore, plainCodec } from '../services/secrets/secret-store';
 import { startHttpTransport } from './http-transport';
 
 // `npm run web`: the console in a plain browser, over the loopback HTTP transport.
-// sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
+// Media is decoded in decoder processes (HashingPool); this pool serves file I/O, crypto and the thread-isolation bench.
 process.env.UV_THREADPOOL_SIZE ??= '6';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = resolve(process.env.MATCHDESK_DATA_DIR ?? join(homedir(), '.matchdesk-web'));
@@ -23,6 +23,8 @@ const services = createServices({
   checkOutputs: process.env.NODE_ENV !== 'production',
   log: (message) => console.error(message),
 });
+// The console asks for previews at once: have the decoder processes up before the first one.
+services.pool.warm();
 const transport = await startHttpTransport({
   dispatch: services.dispatch,
   staticRoot: join(repoRoot, 'renderer', 'dist'),

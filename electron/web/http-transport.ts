@@ -60,17 +60,38 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+/**
+ * Reads a request body into one buffer, cut off at `limit` while it is read: a declared Content-Length over the
+ * limit is refused before reading anything, and a body that grows past it stops being read there ('too_large'; the
+ * caller answers 413 and closes the connection, so the rest is never received). The body is held once: no list of
+ * chunks plus a concatenated copy.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too_large');
   return new Promise((resolvePromise, reject) => {
-    const chunks: Buffer[] = [];
+    // A declared length is allocated at once (untouched pages cost no memory until the body arrives); a chunked
+    // body grows by doubling.
+    let buf = Buffer.allocUnsafeSlow(Number.isFinite(declared) ? declared : Math.min(limit, 1 << 20));
     let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
+      if (size + chunk.length > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolvePromise('too_large');
+        return;
+      }
+      if (size + chunk.length > buf.length) {
+        const target = Math.min(limit, Number.isFinite(declared) ? declared : limit, Math.max(buf.length * 2, size + chunk.length));
+        const grown = Buffer.allocUnsafe(Math.max(target, size + chunk.length));
+        buf.copy(grown, 0, 0, size);
+        buf = grown;
+      }
+      chunk.copy(buf, size);
       size += chunk.length;
-      if (size > limit) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolvePromise(tooLarge ? null : Buffer.concat(chunks)));
+    };
+    req.on('data', onData);
+    req.on('end', () => resolvePromise(buf.subarray(0, size)));
     req.on('error', reject);
   });
 }
@@ -127,13 +148,19 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
       return;
     }
     const body = await readBody(req, maxBody);
-    if (body === null) {
+    if (body === 'too_large') {
+      // Say so, then close: the rest of the body is never read. (A client still sending may see the reset before it
+      // reads the 413; either way it learns the body was refused.)
+      res.setHeader('Connection', 'close');
+      res.on('finish', () => req.socket.destroy());
       sendJson(res, 413, { ok: false, error: { code: 'invalid_input', message: `Request body over ${maxBody} bytes` } });
       return;
     }
     let input: unknown;
     try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      let text: string | null = body.length === 0 ? null : body.toString('utf8');
+      input = text === null ? {} : JSON.parse(text);
+      text = null;
     } catch {
       sendJson(res, 400, { ok: false, error: { code: 'invalid_input', message: 'Body is not valid JSON' } });
       return;

@@ -21,7 +21,7 @@ describe('audit log', () => {
     expect(rows).toHaveLength(5);
     expect(rows[0]!.prev_hash).toBe('0'.repeat(64));
     for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toBe(rows[i - 1]!.hash);
-    expect(log.verify()).toEqual({ ok: true, rows: 5, firstBadSeq: null, problem: null });
+    expect(log.verify()).toEqual({ ok: true, rows: 5, firstBadSeq: null, problem: null, keyed: false, headsChecked: 0 });
     db.close();
   });
 
@@ -55,7 +55,8 @@ describe('audit log', () => {
     raw.prepare('DELETE FROM audit_log WHERE seq = 2').run();
     const result = new AuditLog(raw).verify();
     expect(result.ok).toBe(false);
-    expect(result.firstBadSeq).toBe(3);
+    expect(result.firstBadSeq).toBe(2);
+    expect(result.problem).toMatch(/row 2 is missing/);
     raw.close();
   });
 });

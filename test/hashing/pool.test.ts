@@ -29,8 +29,16 @@ describe('HashingPool', () => {
     expect(viaPool.filter((h) => h.pdq).length).toBe(18);
   }, 120_000);
 
-  it('hashBytes transfers a whole buffer and copies a view', async () => {
+  it('hashBytes leaves the caller\'s bytes alone with process isolation', async () => {
     const p = pool({ workers: 1 });
+    const bytes = readFileSync(files[0]!);
+    const whole = new Uint8Array(bytes);
+    expect(await p.hashBytes(whole)).toEqual(await hashBytes(bytes));
+    expect(whole.byteLength).toBe(bytes.length);
+  }, 60_000);
+
+  it('hashBytes with thread isolation transfers a whole buffer and copies a view', async () => {
+    const p = pool({ workers: 1, isolation: 'thread' });
     const bytes = readFileSync(files[0]!);
     const expected = await hashBytes(bytes);
     const whole = new Uint8Array(bytes); // owns its ArrayBuffer
@@ -90,19 +98,19 @@ describe('HashingPool', () => {
     expect(maxInFlight).toBeLessThanOrEqual(3);
   }, 120_000);
 
-  it('a worker that dies fails its task with io_error; a silent one times out', async () => {
-    const crash = pool({ workers: 1, workerUrl: new URL('./workers/crash-worker.mjs', import.meta.url) });
+  it('thread isolation: a worker that dies fails its task with decoder_crashed; a silent one times out', async () => {
+    const crash = pool({ workers: 1, isolation: 'thread', workerUrl: new URL('./workers/crash-worker.mjs', import.meta.url) });
     const e1 = await crash.hashFile(files[0]!).catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(HashError);
-    expect((e1 as HashError).code).toBe('io_error');
+    expect((e1 as HashError).code).toBe('decoder_crashed');
     // the pool replaces the dead worker for the next task (which dies again here)
     const e2 = await crash.hashFile(files[0]!).catch((e: unknown) => e);
     expect((e2 as HashError).message).toMatch(/exited/);
 
-    const hang = pool({ workers: 1, taskTimeoutMs: 300, workerUrl: new URL('./workers/hang-worker.mjs', import.meta.url) });
+    const hang = pool({ workers: 1, isolation: 'thread', taskTimeoutMs: 300, workerUrl: new URL('./workers/hang-worker.mjs', import.meta.url) });
     const e3 = await hang.hashFile(files[0]!).catch((e: unknown) => e);
-    expect((e3 as HashError).code).toBe('io_error');
-    expect((e3 as HashError).message).toMatch(/timed out/);
+    expect((e3 as HashError).code).toBe('timed_out');
+    expect((e3 as HashError).message).toMatch(/longer than/);
   }, 60_000);
 
   it('close() fails queued work and refuses new work', async () => {

@@ -1,36 +1,68 @@
 import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AuditLog, type AuditRow } from '../../services/audit/audit-log';
+import { verifyAuditRows, type AuditHead, type AuditKey, type AuditRow } from '../../services/audit/audit-log';
+import { AUDIT_KEY_SECRET, parseAuditKey, parseSealedHead } from '../../services/audit/audit-key';
+import { FileSecretStore, plainCodec } from '../../services/secrets/secret-store';
 import { defaultDesktopDataDir } from '../../services/paths';
+import { csvCell } from '../../services/export/csv-cell';
 import type { CliIo } from '../main';
 
 const USAGE = [
-  'usage: matchdesk audit verify [--data-dir DIR]',
+  'usage: matchdesk audit verify [--data-dir DIR] [--anchor SEQ:HASH]... [--secrets FILE]',
   '       matchdesk audit export [--data-dir DIR] [--format jsonl|csv] [--out FILE]',
   '',
-  'verify checks that no audit row was edited, removed or reordered (each row carries the SHA-256 of its content',
-  'and of the row before). export writes every row with its hashes, so an auditor can check the chain themselves.',
+  'verify checks that no audit row was edited, removed or reordered, and names the first bad row:',
+  '  - the SHA-256 chain (each row carries the hash of its content and of the row before);',
+  '  - the rows\' HMACs, when the audit key can be read: from --secrets FILE or the browser shell\'s secrets.json',
+  '    (a plain 0600 file). The desktop app seals its key with the OS keychain, which this command cannot open:',
+  '    there, check the MACs in the app (Audit, Verify) and give anchors here;',
+  '  - a truncated tail, against the head sealed with the key and every --anchor SEQ:HASH copied from the',
+  '    "Matchdesk audit anchor" notices in the management room.',
+  'export writes every row with its hashes and MACs, so an auditor can check the chain themselves.',
   `The store is read from --data-dir, else MATCHDESK_DATA_DIR, else the desktop app's (${defaultDesktopDataDir()}).`,
 ].join('\n');
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+function options(args: string[], name: string): string[] {
+  const out: string[] = [];
+  args.forEach((a, i) => {
+    if (a === name && args[i + 1] !== undefined) out.push(args[i + 1]!);
+    else if (a.startsWith(`${name}=`)) out.push(a.slice(name.length + 1));
+  });
+  return out;
 }
 
-function csvField(value: string | number | null): string {
-  const s = value === null ? '' : String(value);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+function parseAnchor(value: string, i: number): AuditHead | null {
+  const m = /^(\d+):([0-9a-f]{64})$/i.exec(value.trim());
+  return m ? { seq: Number(m[1]), hash: m[2]!.toLowerCase(), source: `anchor #${i + 1} (${value.slice(0, 12)}…)` } : null;
+}
+
+/** The audit key and sealed head, where a plain-Node process can read them. */
+function readKey(dataDir: string, secretsFile: string | undefined): { key: AuditKey | null; sealed: AuditHead | null; note: string | null } {
+  const file = secretsFile ?? join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    const value = new FileSecretStore(file, plainCodec).get(AUDIT_KEY_SECRET);
+    const key = parseAuditKey(value);
+    if (key) return { key, sealed: parseSealedHead(value), note: null };
+    return { key: null, sealed: null, note: `no audit key in ${file}` };
+  }
+  if (existsSync(join(dataDir, 'secrets.sealed.json'))) {
+    return { key: null, sealed: null, note: 'the audit key is sealed by the OS keychain (desktop app): MACs not checked here; verify them in the app, and pass --anchor SEQ:HASH from the management room' };
+  }
+  return { key: null, sealed: null, note: 'no secret store found: MACs not checked' };
+}
+
+function option(args: string[], name: string): string | undefined {
+  return options(args, name)[0];
 }
 
 export function auditExport(rows: Iterable<AuditRow>, format: 'jsonl' | 'csv'): string {
-  const out: string[] = format === 'csv' ? ['seq,at,actor,action,subject,details_json,prev_hash,hash'] : [];
+  const out: string[] = format === 'csv' ? ['seq,at,actor,action,subject,details_json,prev_hash,hash,mac'] : [];
   for (const r of rows) {
     out.push(
       format === 'csv'
-        ? [r.seq, r.at, r.actor, r.action, r.subject, r.details_json, r.prev_hash, r.hash].map(csvField).join(',')
-        : JSON.stringify({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details: JSON.parse(r.details_json), prev_hash: r.prev_hash, hash: r.hash }),
+        ? [r.seq, r.at, r.actor, r.action, r.subject, r.details_json, r.prev_hash, r.hash, r.mac ?? null].map(csvCell).join(',')
+        : JSON.stringify({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, subject: r.subject, details: JSON.parse(r.details_json), prev_hash: r.prev_hash, hash: r.hash, mac: r.mac ?? null }),
     );
   }
   return `${out.join('\n')}\n`;
@@ -50,14 +82,28 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const log = new AuditLog(db);
     if (sub === 'verify') {
-      const result = log.verify();
+      const anchors = options(args, '--anchor').map(parseAnchor);
+      if (anchors.some((a) => a === null)) {
+        io.err('matchdesk audit: --anchor takes SEQ:HASH (the row number and 64-digit hash from an anchor notice)');
+        return 2;
+      }
+      const { key, sealed, note } = readKey(dataDir, option(args, '--secrets'));
+      const heads = [...(anchors as AuditHead[]), ...(sealed ? [sealed] : [])];
+      const result = verifyAuditRows(db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<AuditRow>, { key, heads });
+      const checks = [
+        'chained by SHA-256',
+        key ? 'HMACs checked with the audit key' : null,
+        sealed ? 'the sealed head matched' : null,
+        anchors.length > 0 ? `${anchors.length} anchor${anchors.length === 1 ? '' : 's'} matched` : null,
+      ].filter(Boolean);
       if (result.ok) {
-        io.out(`audit log intact: ${result.rows} rows, chained by SHA-256 (${file})`);
+        io.out(`audit log intact: ${result.rows} rows, ${checks.join(', ')} (${file})`);
+        if (note) io.out(`note: ${note}`);
         return 0;
       }
       io.out(`audit log TAMPERED at row ${result.firstBadSeq}: ${result.problem} (${result.rows} rows read, ${file})`);
+      if (note) io.out(`note: ${note}`);
       return 1;
     }
     const format = option(args, '--format') ?? 'jsonl';

@@ -2,10 +2,11 @@
  * matchdesk hash FILE... [--json] [--dihedral] [--workers N]
  * Per file: md5, sha1, sha256, pdq, quality (and the 8 dihedral variants with --dihedral). With --json, one JSON
  * object per line on stdout, failures included ({"file", "error": {"code", "message"}}). Exit 0 when every file
- * hashed, 1 when any failed, 2 on a usage error. Several files are hashed in worker threads, printed in input order.
+ * hashed, 1 when any failed (a refused file says why: too_many_pixels, out_of_memory, timed_out, decoder_crashed…), 2 on
+ * a usage error. Files are decoded in isolated decoder processes, several at once, printed in input order.
  */
 import { availableParallelism } from 'node:os';
-import { DIHEDRAL_NAMES, HashError, hashFile, HashingPool, type MediaHashes } from '../../services/hashing';
+import { DIHEDRAL_NAMES, HashError, HashingPool, type MediaHashes } from '../../services/hashing';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../main';
 
 const USAGE = 'usage: matchdesk hash FILE... [--json] [--dihedral] [--workers N]';
@@ -95,21 +96,16 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     else ('error' in o ? io.err : io.out)(textBlock(o, opts.dihedral));
   };
 
+  // Always through the pool: every file is decoded in a separate decoder process with a pixel cap, a memory cap
+  // and a timeout, so a decompression bomb is refused with its reason instead of taking this process down.
   const workers = opts.workers ?? Math.min(opts.files.length, Math.max(1, availableParallelism()));
-  if (opts.files.length === 1 || workers === 1) {
-    for (const file of opts.files) {
-      const [r] = await Promise.allSettled([hashFile(file, hashOpts)]);
-      emit(toOutcome(file, r!));
-    }
-  } else {
-    const pool = new HashingPool({ workers, queueLimit: 2 * workers });
-    try {
-      // Results come back in completion order; print them in input order.
-      const settled = opts.files.map((f) => Promise.allSettled([pool.hashFile(f, hashOpts)]).then(([r]) => toOutcome(f, r!)));
-      for (const p of settled) emit(await p);
-    } finally {
-      await pool.close();
-    }
+  const pool = new HashingPool({ workers, queueLimit: 2 * workers });
+  try {
+    // Results come back in completion order; print them in input order.
+    const settled = opts.files.map((f) => Promise.allSettled([pool.hashFile(f, hashOpts)]).then(([r]) => toOutcome(f, r!)));
+    for (const p of settled) emit(await p);
+  } finally {
+    await pool.close();
   }
   return failed > 0 ? EXIT_FAILED : EXIT_OK;
 }

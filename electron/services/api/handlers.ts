@@ -5,8 +5,10 @@ import type { ContractHandlers } from '../../../shared/contract';
 import { ContractError } from '../../../shared/result';
 import type { Services } from '../app-services';
 import { createDemoSet } from '../demo/demo-media';
-import { renderPreview } from '../media/preview';
+import { previewNote } from '../media/preview';
+import { HashError } from '../hashing';
 import { actionPlanSchema } from '../decisions/action-plans';
+import { desktopSettingsSchema } from '../settings/desktop-settings';
 import { listActions } from '../decisions/action-list';
 import { feedbackCsv, feedbackReport } from '../decisions/feedback';
 import { hmaHandlers } from '../hma-link/hma-handlers';
@@ -109,12 +111,16 @@ export function createHandlers(services: Services): ContractHandlers {
     'media.preview': async ({ mediaId, reveal }) => {
       const bytes = await mediaBytes(services, mediaId);
       if (!Buffer.isBuffer(bytes)) return { kind: 'unavailable', reason: bytes.unavailable };
+      const refused = services.media.get(mediaId)?.refused;
+      if (refused) return { kind: 'unavailable', reason: `Refused (${refused.code}): ${refused.reason}` };
       try {
-        const preview = await renderPreview(bytes, reveal);
+        // Decoded in an isolated decoder process, never here.
+        const preview = await services.pool.renderPreview(new Uint8Array(bytes), { reveal });
         if (reveal) services.audit.append({ actor: reviewer(), action: 'media.reveal', subject: `media:${mediaId}`, details: {} });
-        return { kind: 'image', mime: preview.mime, dataBase64: preview.data.toString('base64'), revealed: reveal };
-      } catch {
-        return { kind: 'unavailable', reason: 'This file cannot be shown as a picture.' };
+        return { kind: 'image', mime: preview.mime, dataBase64: Buffer.from(preview.data).toString('base64'), revealed: reveal, note: reveal ? previewNote(preview) : null };
+      } catch (error) {
+        const why = error instanceof HashError ? `${error.message} (${error.code})` : 'the decoder failed';
+        return { kind: 'unavailable', reason: `This file cannot be shown as a picture: ${why}.` };
       }
     },
 
@@ -162,6 +168,12 @@ export function createHandlers(services: Services): ContractHandlers {
       services.audit.append({ actor: reviewer(), action: 'bank.update', subject: `bank:${bankName}`, details: patch });
       return bank;
     },
+    'settings.getDesktop': () => services.settings.get('desktop', desktopSettingsSchema),
+    'settings.setDesktop': (input) => {
+      services.settings.set('desktop', input);
+      services.audit.append({ actor: reviewer(), action: 'settings.desktop', subject: null, details: input });
+      return services.settings.get('desktop', desktopSettingsSchema);
+    },
     'audit.list': ({ limit, beforeSeq }) =>
       services.audit.list(limit, beforeSeq).map((row) => ({
         seq: row.seq,
@@ -172,7 +184,11 @@ export function createHandlers(services: Services): ContractHandlers {
         details: JSON.parse(row.details_json) as Record<string, unknown>,
         hash: row.hash,
       })),
-    'audit.verify': () => services.audit.verify(),
+    'audit.verify': () => {
+      const sealed = services.auditSeal.sealed();
+      return services.audit.verify({ heads: sealed ? [sealed] : [] });
+    },
+    'audit.anchor': () => services.auditAnchors.anchorNow(),
   } satisfies Omit<ContractHandlers, Exclude<QueueCallName, 'queue.decide' | 'media.preview'>>;
   return { ...core, ...createQueueHandlers(services, core) };
 }

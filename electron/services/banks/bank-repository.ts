@@ -1,3 +1,4 @@
+import { csvCell, uncsvCell } from '../export/csv-cell';
 import type { Db } from '../store/database';
 import { readCsv } from './csv';
 import { normaliseSignal, type LocalSignalType } from './bank-signals';
@@ -218,9 +219,8 @@ export class BankRepository {
   exportCsv(bankName: string): string | null {
     const data = this.exportJson(bankName);
     if (!data) return null;
-    const field = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
     const lines = ['signal_type,signal,label'];
-    for (const c of data.content) for (const s of c.signals) lines.push([s.type, s.signal, field(c.label ?? '')].join(','));
+    for (const c of data.content) for (const s of c.signals) lines.push([s.type, s.signal, c.label ?? ''].map(csvCell).join(','));
     return `${lines.join('\n')}\n`;
   }
 
@@ -277,7 +277,7 @@ export function* csvItems(csv: string): Generator<ImportItem> {
   for (const [line, fields] of readCsv(csv)) {
     const [type = '', signal = '', label = ''] = fields;
     if (line === 1 && type.trim().toLowerCase() === 'signal_type') continue;
-    yield { line, signals: [{ type, signal }], label: label.trim() || null };
+    yield { line, signals: [{ type, signal }], label: uncsvCell(label.trim()) || null };
   }
 }
 

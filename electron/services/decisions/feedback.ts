@@ -1,3 +1,4 @@
+import { csvCell } from '../export/csv-cell';
 import type { Db } from '../store/database';
 
 export interface FeedbackRow {
@@ -46,13 +47,8 @@ export function feedbackReport(db: Db): FeedbackReport {
   };
 }
 
-function csvField(value: string | number): string {
-  const s = String(value);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
 export function feedbackCsv(report: FeedbackReport): string {
   const lines = ['matcher,bank,signal_type,distance,confirmed,false_positive'];
-  for (const r of report.byBankAndDistance) lines.push([r.matcher, r.bankName, r.signalType, r.distance, r.confirmed, r.falsePositive].map(csvField).join(','));
+  for (const r of report.byBankAndDistance) lines.push([r.matcher, r.bankName, r.signalType, r.distance, r.confirmed, r.falsePositive].map(csvCell).join(','));
   return `${lines.join('\n')}\n`;
 }

@@ -28,6 +28,8 @@ export interface DecodedImage {
 function sharpError(e: unknown, format: string): HashError {
   const msg = e instanceof Error ? e.message : String(e);
   if (/pixel limit/i.test(msg)) return new HashError('too_many_pixels', msg, { cause: e });
+  // libvips could not allocate (the decoder process's memory cap, RLIMIT_DATA, said no).
+  if (/out of memory|allocation failed/i.test(msg)) return new HashError('out_of_memory', `${format}: decoding needs more memory than the decoder may use (${msg})`, { cause: e });
   // A codec libvips was built without (HEVC in HEIF files, for one).
   if (/not been built in|unsupported codec|unsupported feature|no decoder/i.test(msg)) return new HashError('unsupported', msg, { cause: e });
   // The magic bytes said `format` but libvips cannot make sense of it: broken, except for HEIF, whose many codecs

@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { decodeImage } from './decode';
 import { HashError } from './errors';
 import { sniff, SNIFF_BYTES, type SniffResult } from './formats';
-import { pdqFromRgb } from './pdq';
+import { hashPixels } from './pixel-hash';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, PDQ_MIN_QUALITY, type HashOptions, type MediaHashes } from './types';
 
 interface Digests {
@@ -57,9 +57,10 @@ async function finish(bytes: Uint8Array | null, kind: SniffResult | null, digest
   } catch (e) {
     // Untrusted input: whatever a decoder throws is reported as a typed error, never as a crash.
     if (e instanceof HashError) throw e;
+    if (e instanceof RangeError && /allocation failed/i.test(e.message)) throw new HashError('out_of_memory', `${kind.format}: ${e.message}`, { cause: e });
     throw new HashError('corrupt', `undecodable ${kind.format}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const pdq = pdqFromRgb(img.pixels, img.width, img.height, img.channels, { dihedral: opts.dihedral === true });
+  const pdq = hashPixels(img, { dihedral: opts.dihedral === true });
   result.width = img.width;
   result.height = img.height;
   result.exifOrientation = img.orientation;
@@ -153,4 +154,54 @@ export async function hashFile(path: string, opts: HashOptions = {}): Promise<Me
   } finally {
     await fh.close().catch(() => {});
   }
+}
+
+/**
+ * Digests and the sniffed format of a file or bytes, without decoding anything: safe in a process that holds
+ * secrets. What a refused file is still known and matched by (MD5, SHA-256), with pdq null.
+ */
+export async function digestFile(source: string | Uint8Array): Promise<MediaHashes> {
+  const d = new DigestStream();
+  let head: Uint8Array | null = null;
+  let byteLength = 0;
+  if (typeof source === 'string') {
+    let fh: FileHandle;
+    try {
+      fh = await open(source, 'r');
+    } catch (e) {
+      throw ioError(source, e);
+    }
+    try {
+      const buf = new Uint8Array(CHUNK);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, byteLength).catch((e: unknown) => {
+          throw ioError(source, e);
+        });
+        if (bytesRead === 0) break;
+        if (!head) head = buf.slice(0, Math.min(bytesRead, SNIFF_BYTES));
+        d.update(buf.subarray(0, bytesRead));
+        byteLength += bytesRead;
+      }
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  } else {
+    d.update(source);
+    head = source.subarray(0, SNIFF_BYTES);
+    byteLength = source.length;
+  }
+  const kind = head ? sniff(head) : null;
+  const digests = d.digest();
+  return {
+    ...digests,
+    videoMd5: digests.md5,
+    pdq: null,
+    pdqQuality: null,
+    width: null,
+    height: null,
+    format: kind?.format ?? null,
+    mime: kind?.mime ?? null,
+    exifOrientation: null,
+    byteLength,
+  };
 }

@@ -1,18 +1,23 @@
 /**
- * HashingPool: hashing off the calling thread, in worker_threads, with a bounded queue.
+ * HashingPool: hashing and previews off the calling process, with a bounded queue.
  *
- * - At most `workers` tasks run at once (one per worker) and at most `queueLimit` more wait for a worker. A call made
- *   while the queue is full waits (its promise stays pending) until there is room, so a producer that awaits its
- *   calls, or uses hashMany(), never holds more than workers + queueLimit files' worth of work in flight.
- * - Errors cross the worker boundary as HashError with the same code. A worker that dies or exceeds the task timeout
- *   fails its task with `io_error` and is replaced.
- * - onProgress is called (on the calling thread) whenever a task is admitted, starts or settles.
+ * - Isolation (default `process`): every decode runs in a decoder process (decoder-process.ts) that holds no secret,
+ *   with a V8 heap cap, a native memory cap (RLIMIT_DATA via prlimit on Linux, plus the decoder's own RSS watchdog)
+ *   and a per-task timeout. A decoder that crashes, goes over its memory cap or times out fails its task with a typed
+ *   HashError (`decoder_crashed`, `out_of_memory`, `timed_out`) and is replaced; other tasks go on. `thread` runs the
+ *   same code in worker_threads of this process (no boundary): kept to measure what isolation costs.
+ * - At most `workers` tasks run at once (one per decoder) and at most `queueLimit` more wait. A call made while the
+ *   queue is full waits (its promise stays pending) until there is room, so a producer that awaits its calls, or
+ *   uses hashMany(), never holds more than workers + queueLimit files' worth of work in flight.
+ * - onProgress is called whenever a task is admitted, starts or settles.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HashError } from './errors';
-import type { HashOptions, MediaHashes } from './types';
-import type { WorkerJob, WorkerRequest, WorkerResponse } from './worker-protocol';
+import { DEFAULT_MAX_PIXELS, type HashOptions, type MediaHashes } from './types';
+import { EXIT_OVER_MEMORY, type DecoderHello, type DecoderJob, type DecoderProbe, type DecoderRequest, type DecoderResponse } from './decoder-protocol';
+import { applyDataLimit, decoderEnv, defaultDecoderEntry, nodeDecoderSpawner, type DecoderChannel, type DecoderSpawner } from './decoder-spawner';
+import type { PreviewOptions, PreviewResult } from '../media/preview';
 
 export interface PoolProgress {
   /** Tasks accepted so far (including those still waiting for queue space). */
@@ -21,23 +26,37 @@ export interface PoolProgress {
   completed: number;
   /** Of `completed`, how many failed. */
   failed: number;
-  /** Tasks running in a worker now. */
+  /** Tasks running in a decoder now. */
   active: number;
-  /** Tasks waiting for a worker (≤ queueLimit). */
+  /** Tasks waiting for a decoder (≤ queueLimit). */
   queued: number;
   /** Calls waiting for room in the queue (backpressure). */
   blocked: number;
 }
 
+export type Isolation = 'process' | 'thread';
+
 export interface HashingPoolOptions {
-  /** Worker threads. Default: available cores − 1 (at least 1, at most 4), leaving a core for the UI. */
+  /** Decoders. Default: available cores − 1 (at least 1, at most 4), leaving a core for the UI. */
   workers?: number;
-  /** Tasks that may wait for a worker. Default 2 × workers. */
+  /** Tasks that may wait for a decoder. Default 2 × workers. */
   queueLimit?: number;
   onProgress?: (p: PoolProgress) => void;
-  /** A task running longer than this fails with io_error and its worker is replaced. Default 5 minutes. */
+  /** A task running longer than this fails with `timed_out` and its decoder is replaced. Default 60 s. */
   taskTimeoutMs?: number;
-  /** Worker entry module; default: ./hash-worker-bootstrap.mjs from TS sources, ./hash-worker.js when bundled. */
+  /** Default `process`. */
+  isolation?: Isolation;
+  /** Memory a decoder process may use (native + heap), in MiB. Default 1024: a 12000×12000 photo needs ~520. */
+  memoryLimitMb?: number;
+  /** Pixel cap for tasks that do not set their own maxPixels. Default DEFAULT_MAX_PIXELS. */
+  maxPixels?: number;
+  /** Starts decoder processes; default: child_process.fork. The desktop passes Electron's utilityProcess. */
+  spawner?: DecoderSpawner;
+  /** Decoder process entry; default: decoder-bootstrap.mjs from TS sources, decoder-process.js when bundled. */
+  decoderEntry?: string;
+  /** Use prlimit (RLIMIT_DATA) where available. Default true; off leaves only the decoder's RSS watchdog. */
+  kernelMemoryLimit?: boolean;
+  /** Worker entry for `thread` isolation; default: ./hash-worker-bootstrap.mjs from TS sources, ./hash-worker.js when bundled. */
   workerUrl?: URL;
 }
 
@@ -48,54 +67,80 @@ export interface HashManyItem {
 }
 
 type Task = {
-  req: WorkerJob;
+  req: DecoderJob;
   transfer: ArrayBuffer[];
-  resolve: (r: MediaHashes) => void;
+  resolve: (r: unknown) => void;
   reject: (e: HashError) => void;
 };
 
-interface Slot {
-  worker: Worker;
-  task: { id: number; task: Task; timer: NodeJS.Timeout } | null;
+/** One decoder, thread or process, as the pool drives it. */
+interface Decoder {
+  post(msg: DecoderRequest, transfer: ArrayBuffer[]): void;
+  kill(): void;
+  setRef(ref: boolean): void;
 }
 
-/** Where the worker entry lives, relative to this module. */
-export function defaultWorkerUrl(): URL {
-  return import.meta.url.endsWith('.ts')
-    ? new URL('./hash-worker-bootstrap.mjs', import.meta.url)
-    : new URL('./hash-worker.js', import.meta.url);
+interface Slot {
+  decoder: Decoder;
+  ready: boolean;
+  task: { id: number; task: Task; timer: NodeJS.Timeout | null } | null;
 }
+
+/** Where the worker-thread entry lives, relative to this module. */
+export function defaultWorkerUrl(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL('./hash-worker-bootstrap.mjs', import.meta.url) : new URL('./hash-worker.js', import.meta.url);
+}
+
+const DEFAULT_MEMORY_MB = 1024;
+/** The decoder's own RSS watchdog sits above the kernel's data limit: code and shared libraries are resident too. */
+const RSS_MARGIN_MB = 128;
+const HEAP_MB = 256;
 
 export class HashingPool {
   readonly size: number;
   readonly queueLimit: number;
+  readonly isolation: Isolation;
+  readonly memoryLimitMb: number;
+  readonly maxPixels: number;
+  readonly timeoutMs: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private readonly admission: (() => void)[] = [];
   private readonly workerUrl: URL;
-  private readonly timeoutMs: number;
+  private readonly spawner: DecoderSpawner;
+  private readonly decoderEntry: string;
+  private readonly kernelMemoryLimit: boolean;
   private readonly onProgress: ((p: PoolProgress) => void) | undefined;
   private nextId = 1;
   private closed = false;
   private stats = { submitted: 0, completed: 0, failed: 0 };
+  private replaced = 0;
 
   constructor(opts: HashingPoolOptions = {}) {
     this.size = Math.max(1, Math.floor(opts.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1))));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 2 * this.size));
-    this.timeoutMs = opts.taskTimeoutMs ?? 5 * 60_000;
+    this.timeoutMs = opts.taskTimeoutMs ?? 60_000;
     this.onProgress = opts.onProgress;
+    this.isolation = opts.isolation ?? 'process';
+    this.memoryLimitMb = opts.memoryLimitMb ?? DEFAULT_MEMORY_MB;
+    this.maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
     this.workerUrl = opts.workerUrl ?? defaultWorkerUrl();
+    this.spawner = opts.spawner ?? nodeDecoderSpawner;
+    this.decoderEntry = opts.decoderEntry ?? defaultDecoderEntry();
+    this.kernelMemoryLimit = opts.kernelMemoryLimit ?? true;
   }
 
   hashFile(path: string, opts: HashOptions = {}): Promise<MediaHashes> {
-    return this.submit({ op: 'file', path, opts }, []);
+    return this.submit<MediaHashes>({ op: 'file', path, opts: this.withLimits(opts) }, []);
   }
 
   /**
-   * Hashes bytes in a worker. The underlying buffer is transferred (the caller's view becomes detached) when the
-   * view covers its whole ArrayBuffer; otherwise the bytes are copied.
+   * Hashes bytes in a decoder. With thread isolation the underlying buffer is transferred (the caller's view becomes
+   * detached) when the view covers its whole ArrayBuffer; a decoder process gets a copy and the caller's bytes stay.
    */
   hashBytes(bytes: Uint8Array, opts: HashOptions = {}): Promise<MediaHashes> {
+    const limited = this.withLimits(opts);
+    if (this.isolation === 'process') return this.submit<MediaHashes>({ op: 'bytes', bytes: ownBuffer(bytes), opts: limited }, []);
     let buf: ArrayBuffer;
     if (bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
       buf = bytes.buffer;
@@ -105,7 +150,17 @@ export class HashingPool {
       copy.set(bytes);
       buf = copy.buffer;
     }
-    return this.submit({ op: 'bytes', bytes: buf, opts }, [buf]);
+    return this.submit<MediaHashes>({ op: 'bytes', bytes: buf, opts: limited }, [buf]);
+  }
+
+  /** A preview (blurred or revealed) rendered in a decoder, under the same caps as hashing. */
+  renderPreview(bytes: Uint8Array, opts: Omit<PreviewOptions, 'maxPixels'> & { maxPixels?: number }): Promise<PreviewResult> {
+    return this.submit<PreviewResult>({ op: 'preview', bytes: ownBuffer(bytes), opts: { ...opts, maxPixels: opts.maxPixels ?? this.maxPixels } }, []);
+  }
+
+  /** What a decoder reports about itself (pid, environment keys, limits). */
+  probe(): Promise<DecoderProbe> {
+    return this.submit<DecoderProbe>({ op: 'probe' }, []);
   }
 
   /**
@@ -146,7 +201,17 @@ export class HashingPool {
     return { ...this.stats, active, queued: this.queue.length, blocked: this.admission.length };
   }
 
-  /** Stops all workers. Running and queued tasks fail with io_error. */
+  /** Starts every decoder now, so the first preview or hash does not wait for a process to start. */
+  warm(): void {
+    while (!this.closed && this.slots.length < this.size) this.spawn();
+  }
+
+  /** How many decoders were replaced after a crash, a timeout or running out of memory. */
+  get decodersReplaced(): number {
+    return this.replaced;
+  }
+
+  /** Stops all decoders. Running and queued tasks fail with io_error. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -156,20 +221,22 @@ export class HashingPool {
       this.admitting++;
       wake();
     }
-    await Promise.all(
-      this.slots.splice(0).map(async (s) => {
-        const running = s.task;
-        s.task = null;
-        if (running) {
-          clearTimeout(running.timer);
-          running.task.reject(closedErr());
-        }
-        await s.worker.terminate();
-      }),
-    );
+    for (const s of this.slots.splice(0)) {
+      const running = s.task;
+      s.task = null;
+      if (running) {
+        if (running.timer) clearTimeout(running.timer);
+        running.task.reject(closedErr());
+      }
+      s.decoder.kill();
+    }
   }
 
   // ------------------------------------------------------------------------------------------------------------
+
+  private withLimits(opts: HashOptions): HashOptions {
+    return opts.maxPixels === undefined ? { ...opts, maxPixels: this.maxPixels } : opts;
+  }
 
   private emit(): void {
     if (!this.onProgress) return;
@@ -180,7 +247,7 @@ export class HashingPool {
     }
   }
 
-  private async submit(req: WorkerJob, transfer: ArrayBuffer[]): Promise<MediaHashes> {
+  private async submit<T>(req: DecoderJob, transfer: ArrayBuffer[]): Promise<T> {
     if (this.closed) throw new HashError('io_error', 'hashing pool closed');
     this.stats.submitted++;
     if (!this.canAdmit()) {
@@ -195,7 +262,7 @@ export class HashingPool {
         throw new HashError('io_error', 'hashing pool closed');
       }
     }
-    return new Promise<MediaHashes>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const settle = (ok: boolean): void => {
         this.stats.completed++;
         if (!ok) this.stats.failed++;
@@ -206,7 +273,7 @@ export class HashingPool {
         transfer,
         resolve: (r) => {
           settle(true);
-          resolve(r);
+          resolve(r as T);
         },
         reject: (e) => {
           settle(false);
@@ -241,57 +308,145 @@ export class HashingPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.workerUrl);
-    worker.unref(); // an idle pool does not keep the process alive
-    const slot: Slot = { worker, task: null };
-    worker.on('message', (msg: WorkerResponse) => {
+    const slot: Slot = { decoder: null as unknown as Decoder, ready: false, task: null };
+    const onResponse = (msg: DecoderResponse): void => {
       if (!slot.task || slot.task.id !== msg.id) return;
-      if (msg.ok) this.finish(slot, (t) => t.resolve(msg.result));
-      else this.finish(slot, (t) => t.reject(HashError.fromJSON(msg.error)));
-    });
-    const fail = (why: string): void => {
-      const i = this.slots.indexOf(slot);
-      if (i < 0) return;
-      this.slots.splice(i, 1);
-      this.finish(slot, (t) => t.reject(new HashError('io_error', why)));
+      if (msg.ok) {
+        this.finish(slot, (t) => t.resolve(msg.result));
+        return;
+      }
+      const error = HashError.fromJSON(msg.error);
+      if (msg.recycle) this.retire(slot);
+      this.finish(slot, (t) => t.reject(error));
     };
-    worker.on('error', (e) => fail(`hashing worker failed: ${e.message}`));
-    worker.on('exit', (code) => fail(`hashing worker exited with code ${code}`));
+    const onGone = (error: HashError): void => {
+      if (!this.retire(slot)) return;
+      this.finish(slot, (t) => t.reject(error));
+    };
+    slot.decoder = this.isolation === 'thread' ? this.threadDecoder(slot, onResponse, onGone) : this.processDecoder(slot, onResponse, onGone);
+    slot.decoder.setRef(false); // an idle pool does not keep the process alive
     this.slots.push(slot);
     return slot;
   }
 
+  /** Drops a slot (its decoder is gone or must go); false if it was already dropped. */
+  private retire(slot: Slot): boolean {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return false;
+    this.slots.splice(i, 1);
+    if (!this.closed) this.replaced++;
+    slot.decoder.kill();
+    return true;
+  }
+
+  private threadDecoder(slot: Slot, onResponse: (m: DecoderResponse) => void, onGone: (e: HashError) => void): Decoder {
+    const worker = new Worker(this.workerUrl);
+    slot.ready = true;
+    worker.on('message', onResponse);
+    worker.on('error', (e) => onGone(new HashError('decoder_crashed', `the hashing worker failed: ${e.message}`)));
+    worker.on('exit', (code) => onGone(new HashError('decoder_crashed', `the hashing worker exited with code ${code}`)));
+    return {
+      post: (msg, transfer) => {
+        try {
+          worker.postMessage(msg, transfer);
+        } catch {
+          worker.postMessage(msg); // a non-detachable buffer (e.g. external memory) is copied instead
+        }
+      },
+      kill: () => void worker.terminate(),
+      setRef: (ref) => (ref ? worker.ref() : worker.unref()),
+    };
+  }
+
+  private processDecoder(slot: Slot, onResponse: (m: DecoderResponse) => void, onGone: (e: HashError) => void): Decoder {
+    const rssCapMb = this.memoryLimitMb + RSS_MARGIN_MB;
+    const channel: DecoderChannel = this.spawner({
+      entry: this.decoderEntry,
+      args: [`--rss-cap-mb=${rssCapMb}`],
+      execArgv: [`--max-old-space-size=${Math.min(HEAP_MB, this.memoryLimitMb)}`],
+      env: decoderEnv(),
+      serviceName: 'Matchdesk media decoder',
+    });
+    let stderr = '';
+    let pending: { msg: DecoderRequest; transfer: ArrayBuffer[] } | null = null;
+    let stopped = false;
+    channel.onStderr((chunk) => {
+      stderr = (stderr + chunk).slice(-4096);
+    });
+    channel.onMessage((m) => {
+      const hello = m as DecoderHello;
+      if (hello && hello.type === 'ready') {
+        void this.limit(hello.pid).then(() => {
+          slot.ready = true;
+          if (pending) {
+            const p = pending;
+            pending = null;
+            channel.postMessage(p.msg);
+          }
+        });
+        return;
+      }
+      onResponse(m as DecoderResponse);
+    });
+    channel.onExit((code, signal) => {
+      if (stopped) return;
+      onGone(this.exitError(code, signal, stderr));
+    });
+    return {
+      post: (msg) => {
+        if (slot.ready) channel.postMessage(msg);
+        else pending = { msg, transfer: [] };
+      },
+      kill: () => {
+        stopped = true;
+        channel.kill();
+      },
+      setRef: (ref) => channel.setRef(ref),
+    };
+  }
+
+  private async limit(pid: number): Promise<void> {
+    if (this.kernelMemoryLimit) await applyDataLimit(pid, this.memoryLimitMb * 1024 * 1024);
+  }
+
+  private exitError(code: number | null, signal: string | null, stderr: string): HashError {
+    if (code === EXIT_OVER_MEMORY || /heap out of memory|allocation failed|out of memory/i.test(stderr)) {
+      return new HashError('out_of_memory', `decoding needed more memory than the decoder may use (${this.memoryLimitMb} MiB); it was stopped and replaced`);
+    }
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    return new HashError('decoder_crashed', `the decoder process crashed on this file (${how}); it was replaced and nothing else was affected`);
+  }
+
   private run(slot: Slot, task: Task): void {
     const id = this.nextId++;
+    slot.task = { id, task, timer: null };
     const timer = setTimeout(() => {
       if (slot.task?.id !== id) return;
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots.splice(i, 1);
-      void slot.worker.terminate();
-      this.finish(slot, (t) => t.reject(new HashError('io_error', `hashing timed out after ${this.timeoutMs} ms`)));
+      this.retire(slot);
+      this.finish(slot, (t) => t.reject(new HashError('timed_out', `decoding took longer than ${Math.round(this.timeoutMs / 1000)} s; the decoder was stopped and replaced`)));
     }, this.timeoutMs);
     timer.unref();
-    slot.task = { id, task, timer };
-    slot.worker.ref();
-    const msg = { ...task.req, id } as WorkerRequest;
-    try {
-      slot.worker.postMessage(msg, task.transfer);
-    } catch {
-      slot.worker.postMessage(msg); // a non-detachable buffer (e.g. external memory) is copied instead
-    }
+    slot.task.timer = timer;
+    slot.decoder.setRef(true);
+    slot.decoder.post({ ...task.req, id } as DecoderRequest, task.transfer);
   }
 
   /** Ends the slot's running task with `settle`, then feeds the pool. */
   private finish(slot: Slot, settle: (t: Task) => void): void {
     const running = slot.task;
     slot.task = null;
-    slot.worker.unref();
+    slot.decoder.setRef(false);
     if (running) {
-      clearTimeout(running.timer);
+      if (running.timer) clearTimeout(running.timer);
       settle(running.task);
     }
     if (!this.closed) this.pump();
   }
+}
+
+/** A view that owns its whole buffer: structured clone sends a view's entire ArrayBuffer, not just the view. */
+function ownBuffer(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 function toHashError(e: unknown): HashError {

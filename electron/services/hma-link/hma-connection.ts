@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HmaClient, type HmaClientOptions } from '../hma';
 import type { SettingsRepository } from '../settings/settings-repository';
 import type { SecretStore } from '../secrets/secret-store';
+import { urlOrigin } from '../../../shared/url-policy';
 
 export const HMA_KEY_SECRETS = { all: 'hma.key', hasher: 'hma.key.hasher', matcher: 'hma.key.matcher', curator: 'hma.key.curator' } as const;
 
@@ -59,4 +60,28 @@ export class HmaConnection {
     this.cached = { key: cacheKey, client: new HmaClient(options) };
     return this.cached.client;
   }
+}
+
+type KeyName = keyof typeof HMA_KEY_SECRETS;
+const ROLES = ['hasher', 'matcher', 'curator'] as const;
+
+/** The origins a stored key is sent to under `c`: its role's URL (or the base URL); for `all`, every role without a key of its own. */
+function originsServed(c: HmaSettings, key: KeyName, hasOwnKey: Record<(typeof ROLES)[number], boolean>): Set<string> {
+  const endpoint = (role: (typeof ROLES)[number]) => urlOrigin(c[`${role}Url`] ?? c.baseUrl);
+  const roles = key === 'all' ? ROLES.filter((r) => !hasOwnKey[r]) : [key];
+  return new Set(roles.map(endpoint).filter((o): o is string => o !== null));
+}
+
+/**
+ * Keys bound to their origin: the stored keys (not being replaced in this save) that the new settings would send to
+ * an origin they were not sent to before. The caller deletes them; they must be entered again for the new host.
+ */
+export function keysLeavingTheirOrigin(prev: HmaSettings, next: HmaSettings, stored: Record<KeyName, boolean>, replacing: ReadonlySet<KeyName>): KeyName[] {
+  const ownBefore = { hasher: stored.hasher, matcher: stored.matcher, curator: stored.curator };
+  const ownAfter = { hasher: replacing.has('hasher') || stored.hasher, matcher: replacing.has('matcher') || stored.matcher, curator: replacing.has('curator') || stored.curator };
+  return (Object.keys(HMA_KEY_SECRETS) as KeyName[]).filter((k) => {
+    if (!stored[k] || replacing.has(k)) return false;
+    const before = originsServed(prev, k, ownBefore);
+    return [...originsServed(next, k, ownAfter)].some((o) => !before.has(o));
+  });
 }

@@ -1,7 +1,7 @@
 import type { ContractHandlers } from '../../../shared/contract';
 import type { Services } from '../app-services';
 import { HmaError } from '../hma';
-import { HMA_KEY_SECRETS, hmaSettingsSchema } from './hma-connection';
+import { HMA_KEY_SECRETS, hmaSettingsSchema, keysLeavingTheirOrigin } from './hma-connection';
 
 type HmaHandlers = Pick<ContractHandlers, 'hma.getSettings' | 'hma.saveSettings' | 'hma.testConnection' | 'ingest.lookupStatus'>;
 
@@ -17,7 +17,15 @@ export function hmaHandlers(services: Services): HmaHandlers {
     'hma.getSettings': () => settingsView(services),
     'hma.saveSettings': (input) => {
       const { apiKey, roleKeys, ...rest } = input;
-      const next = hmaSettingsSchema.parse({ ...services.hma.config(), ...rest });
+      const prev = services.hma.config();
+      const next = hmaSettingsSchema.parse({ ...prev, ...rest });
+      // A key follows no URL to a new origin: if this save would send a stored key elsewhere, it is cleared.
+      const stored = Object.fromEntries(Object.entries(HMA_KEY_SECRETS).map(([role, name]) => [role, services.secrets.get(name) !== null])) as Record<keyof typeof HMA_KEY_SECRETS, boolean>;
+      const replacing = new Set<keyof typeof HMA_KEY_SECRETS>();
+      if (apiKey !== undefined) replacing.add('all');
+      for (const role of ['hasher', 'matcher', 'curator'] as const) if (roleKeys?.[role] !== undefined) replacing.add(role);
+      const keysCleared = keysLeavingTheirOrigin(prev, next, stored, replacing);
+      for (const k of keysCleared) services.secrets.delete(HMA_KEY_SECRETS[k]);
       services.settings.set('hma', next);
       const setKey = (name: string, value: string | null | undefined) => {
         if (value === undefined) return;
@@ -32,7 +40,7 @@ export function hmaHandlers(services: Services): HmaHandlers {
         actor: services.reviewer,
         action: 'settings.hma',
         subject: null,
-        details: { ...rest, apiKeyChanged: apiKey !== undefined, roleKeysChanged: Object.keys(roleKeys ?? {}) },
+        details: { ...rest, apiKeyChanged: apiKey !== undefined, roleKeysChanged: Object.keys(roleKeys ?? {}), keysCleared },
       });
       return settingsView(services);
     },

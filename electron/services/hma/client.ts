@@ -4,6 +4,7 @@
 // Lookups hash first (locally, or via POST /h/hash) and then call GET /m/lookup?signal_type=&signal=, the path that
 // works on hma-matrix split deployments where matcher workers run with hashing off (URL/upload lookups → 403).
 
+import { checkServiceUrl } from '../../../shared/url-policy';
 import { z } from 'zod';
 import { HmaError, type HmaRole } from './errors';
 import { systemClock, type HmaClock } from './resilience';
@@ -219,13 +220,9 @@ export class HmaClient {
       const o = opts[role];
       const baseUrl = o?.baseUrl ?? opts.baseUrl;
       if (!baseUrl) throw new TypeError(`HmaClient: no base URL for the ${role} role`);
-      let u: URL;
-      try {
-        u = new URL(baseUrl);
-      } catch {
-        throw new TypeError(`HmaClient: the ${role} base URL is not a URL`);
-      }
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`HmaClient: the ${role} base URL must be http(s)`);
+      // https unless loopback (the Bearer key rides in every request), no credentials or whitespace.
+      const checked = checkServiceUrl(baseUrl, `HmaClient: the ${role} base URL`);
+      if (!checked.ok) throw new TypeError(checked.reason);
       const apiKey = o && 'apiKey' in o ? (o.apiKey ?? null) : (opts.apiKey ?? null);
       return { baseUrl, apiKey };
     };

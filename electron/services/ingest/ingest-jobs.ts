@@ -21,6 +21,7 @@ export class IngestJobs {
       hashed: 0,
       matched: 0,
       failed: 0,
+      refused: 0,
       lookupFailed: 0,
       errors: [],
       startedAt: this.now(),

@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { MediaRepository } from '../queue/media-repository';
 import type { NewMatch, QueueService } from '../queue/queue-service';
 import type { MediaVault } from '../media/media-vault';
-import { HashError, type HashingPool, type MediaHashes } from '../hashing';
+import { digestFile, HashError, isRefusal, type HashingPool, type MediaHashes } from '../hashing';
 import type { IngestJob } from '../../../shared/contract';
 import { IngestJobs } from './ingest-jobs';
 import { walkFiles } from './folder-walk';
@@ -41,6 +41,12 @@ export function lookupBackoffMs(attempt: number): number {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Why a file was not decoded: a typed code (HashErrorCode) and a sentence for the reviewer. */
+export interface Refusal {
+  code: string;
+  reason: string;
 }
 
 export interface IngestSource {
@@ -219,6 +225,25 @@ export class IngestService {
     return (this.deps.now ?? Date.now)();
   }
 
+  /**
+   * Hashes in an isolated decoder. A file the decoder refuses (over the pixel cap, broken, an unsupported format, or
+   * one that made the decoder run out of memory, time out or crash) is not lost: its digests are computed here, from
+   * the bytes, without decoding, so it is still stored and matched by MD5/SHA-256, and it carries the refusal.
+   */
+  async hashOrRefuse(input: string | Uint8Array): Promise<{ hashes: MediaHashes; refused: Refusal | null }> {
+    const pool = this.deps.pool;
+    try {
+      const hashes =
+        typeof input === 'string'
+          ? await pool.hashFile(input, INGEST_HASH_OPTIONS)
+          : await pool.hashBytes(pool.isolation === 'thread' ? input.slice() : input, INGEST_HASH_OPTIONS);
+      return { hashes, refused: null };
+    } catch (error) {
+      if (!(error instanceof HashError) || !isRefusal(error.code)) throw error;
+      return { hashes: await digestFile(input), refused: { code: error.code, reason: error.message } };
+    }
+  }
+
   importFolder(path: string, kind: IngestJob['kind'] = 'folder', source = 'local_file'): IngestJob {
     const job = this.jobs.start(kind, path);
     this.deps.audit.append({ actor: this.deps.actor(), action: 'ingest.folder', subject: path, details: { jobId: job.id } });
@@ -233,8 +258,8 @@ export class IngestService {
       job.total = files.length;
       await this.forEachLimited(files, async (file) => {
         try {
-          const hashes = await this.deps.pool.hashFile(file, INGEST_HASH_OPTIONS);
-          await this.record(job, hashes, { source, sourceRef: file, fileName: basename(file) });
+          const { hashes, refused } = await this.hashOrRefuse(file);
+          await this.record(job, hashes, { source, sourceRef: file, fileName: basename(file), ...(refused ? { context: { refused } } : {}) }, refused);
         } catch (error) {
           this.fail(job, file, error);
         } finally {
@@ -256,9 +281,9 @@ export class IngestService {
     void (async () => {
       await this.forEachLimited(files, async (file) => {
         try {
-          const hashes = await this.deps.pool.hashBytes(new Uint8Array(file.bytes), INGEST_HASH_OPTIONS);
+          const { hashes, refused } = await this.hashOrRefuse(file.bytes);
           const vaultRef = this.deps.vault.put(file.bytes);
-          await this.record(job, hashes, { source: 'upload', sourceRef: `upload:${hashes.sha256}`, fileName: file.name, vaultRef });
+          await this.record(job, hashes, { source: 'upload', sourceRef: `upload:${hashes.sha256}`, fileName: file.name, vaultRef, ...(refused ? { context: { refused } } : {}) }, refused);
         } catch (error) {
           this.fail(job, file.name, error);
         } finally {
@@ -270,8 +295,13 @@ export class IngestService {
     return job;
   }
 
-  private async record(job: IngestJob, hashes: MediaHashes, source: IngestSource): Promise<void> {
-    job.hashed++;
+  private async record(job: IngestJob, hashes: MediaHashes, source: IngestSource, refused: Refusal | null = null): Promise<void> {
+    if (refused) {
+      job.refused++;
+      this.jobs.note(job, source.fileName ?? source.sourceRef, refused.code, `refused: ${refused.reason}`);
+    } else {
+      job.hashed++;
+    }
     const { queued, lookupFailed } = await this.ingestHashed(hashes, source);
     if (queued) job.matched++;
     if (lookupFailed.length > 0) {

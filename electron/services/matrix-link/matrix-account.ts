@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   login,
+  logout,
   MatrixLoginError,
   MatrixModerationClient,
   type EventReportSource,
@@ -17,7 +18,9 @@ import type { AuditLog } from '../audit/audit-log';
 import type { BankRepository } from '../banks/bank-repository';
 import type { HashingPool } from '../hashing';
 import { ContractError } from '../../../shared/result';
+import { redactUrl } from '../../../shared/url-policy';
 import { MatrixIngest, type MatrixIngestStats } from './matrix-ingest';
+import type { AnchorTarget } from '../audit/audit-anchor';
 
 export const TOKEN_SECRET = 'matrix.accessToken';
 export const QUARANTINE_BANK = 'Synapse quarantine';
@@ -28,6 +31,8 @@ export const matrixSettingsSchema = z
     adminApiBaseUrl: z.string().nullable().default(null),
     userId: z.string().nullable().default(null),
     deviceId: z.string().nullable().default(null),
+    /** The stored token came from a Matchdesk password sign-in (its device is ours to log out when replaced). */
+    tokenFromPassword: z.boolean().default(false),
     managementRoom: z.string().nullable().default(null),
     sources: z
       .object({ live: z.boolean().default(true), reports: z.boolean().default(true), quarantine: z.boolean().default(false) })
@@ -128,6 +133,20 @@ export class MatrixAccount {
     return this.client?.actions ?? null;
   }
 
+  /** The management room as the audit log's anchor target; null when signed out or no room is set. */
+  anchorTarget(): AnchorTarget | null {
+    const room = this.config().managementRoom;
+    const actions = this.client?.actions;
+    if (!room || !actions) return null;
+    return {
+      name: room,
+      post: async (text, idempotencyKey) => {
+        const r = await actions.postNotice({ text, idempotencyKey });
+        return r.status === 'ok' ? { ok: true, ref: `${r.detail?.roomId ?? room}/${r.detail?.eventId ?? ''}` } : { ok: false, error: `${r.status}: ${r.error.message}` };
+      },
+    };
+  }
+
   status(): MatrixStatus {
     const c = this.config();
     return {
@@ -161,18 +180,20 @@ export class MatrixAccount {
     try {
       session = await login({ homeserverUrl: input.homeserverUrl, ...(input.adminApiBaseUrl ? { adminApiBaseUrl: input.adminApiBaseUrl } : {}), credentials });
     } catch (error) {
-      this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signIn.failed', subject: input.homeserverUrl, details: { code: error instanceof MatrixLoginError ? error.code : 'unknown' } });
+      this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signIn.failed', subject: redactUrl(input.homeserverUrl), details: { code: error instanceof MatrixLoginError ? error.code : 'unknown' } });
       throw loginError(error);
     }
     await this.stop();
-    this.deps.secrets.set(TOKEN_SECRET, session.accessToken);
     const c = this.config();
+    const replaced = this.deps.secrets.get(TOKEN_SECRET);
+    this.deps.secrets.set(TOKEN_SECRET, session.accessToken);
     this.deps.settings.set('matrix', {
       ...c,
       homeserverUrl: session.homeserverUrl,
       adminApiBaseUrl: session.adminApiBaseUrl === session.homeserverUrl ? null : session.adminApiBaseUrl,
       userId: session.userId,
       deviceId: session.deviceId ?? null,
+      tokenFromPassword: !('accessToken' in credentials),
       managementRoom: input.managementRoom === undefined ? c.managementRoom : input.managementRoom,
     });
     // A different account or server: its sync position and report cursor mean nothing here.
@@ -180,6 +201,12 @@ export class MatrixAccount {
       for (const key of ['matrix.cursor.sync', 'matrix.cursor.reports', 'matrix.cursor.quarantine']) this.deps.settings.set(key, null);
     }
     this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signIn', subject: session.userId, details: { homeserver: session.homeserverUrl, isAdmin: session.isAdmin } });
+    // The session this one replaces, if a Matchdesk password sign-in created it: log it out on the server, so no
+    // forgotten device keeps a valid token. (A pasted token may be the moderator's own client: it is left alone.)
+    if (replaced && replaced !== session.accessToken && c.tokenFromPassword && c.homeserverUrl) {
+      const revoked = await this.revoke(c.homeserverUrl, replaced);
+      this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.logout', subject: c.userId, details: { reason: 'replaced by a new sign-in', deviceId: c.deviceId, revoked } });
+    }
     this.open(session);
     return this.status();
   }
@@ -197,13 +224,33 @@ export class MatrixAccount {
     }
   }
 
+  /**
+   * Signs out: POST /logout revokes the token on the server (and deletes its device), then it leaves the secret store.
+   * If the server cannot be reached the token is still forgotten here, and the status says it may still be valid.
+   */
   async signOut(): Promise<MatrixStatus> {
     await this.stop();
+    const c = this.config();
+    const token = this.session?.accessToken ?? this.deps.secrets.get(TOKEN_SECRET);
+    const homeserverUrl = this.session?.homeserverUrl ?? c.homeserverUrl;
+    const revoked = token && homeserverUrl ? await this.revoke(homeserverUrl, token) : null;
     this.deps.secrets.delete(TOKEN_SECRET);
-    this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signOut', subject: this.config().userId, details: {} });
+    this.deps.settings.set('matrix', { ...c, tokenFromPassword: false });
+    this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signOut', subject: c.userId, details: { revoked } });
     this.session = null;
     this.client = null;
+    this.lastError = revoked === false ? 'Signed out here, but the homeserver could not be told: the token may stay valid until it expires or is removed from the account\'s sessions.' : null;
     return this.status();
+  }
+
+  /** POST /logout for a token; true when the server confirmed (or no longer knew it). */
+  private async revoke(homeserverUrl: string, accessToken: string): Promise<boolean> {
+    try {
+      await logout({ homeserverUrl, accessToken });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   updateOptions(patch: Partial<Pick<MatrixSettings, 'managementRoom' | 'sources' | 'backfillHours' | 'maxDownloadMb'>>): MatrixStatus {
@@ -278,7 +325,8 @@ export class MatrixAccount {
     }
     const signals: { type: 'md5' | 'sha256' | 'pdq'; signal: string }[] = [];
     if (item.media) {
-      const hashes = await this.deps.pool.hashBytes(new Uint8Array(item.media.bytes));
+      // A file the decoder refuses (a bomb, broken) still enters the bank by its MD5 and SHA-256.
+      const { hashes } = await this.deps.matrixIngest.ingest.hashOrRefuse(new Uint8Array(item.media.bytes));
       signals.push({ type: 'md5', signal: hashes.md5 }, { type: 'sha256', signal: hashes.sha256 });
       if (hashes.pdq) signals.push({ type: 'pdq', signal: hashes.pdq });
     } else if (item.sha256) {
@@ -304,7 +352,8 @@ export class MatrixAccount {
 }
 
 const LOGIN_MESSAGES: Record<string, string> = {
-  invalid_url: 'That is not a valid homeserver URL (use https://…).',
+  invalid_url: 'That is not a usable homeserver URL: use https://… (plain http only for this machine), with no user name, password or spaces in it.',
+  insecure_discovery: "The homeserver's .well-known points to an insecure address (plain http or credentials in the URL); Matchdesk will not follow it.",
   unreachable: 'The homeserver could not be reached. Check the URL and your connection.',
   not_matrix_server: 'There is no Matrix homeserver at that URL.',
   bad_credentials: 'The homeserver refused these credentials.',
@@ -318,8 +367,9 @@ const LOGIN_MESSAGES: Record<string, string> = {
 
 function loginError(error: unknown): ContractError {
   if (error instanceof MatrixLoginError) {
-    const code = error.code === 'unreachable' || error.code === 'server_error' || error.code === 'rate_limited' ? 'unavailable' : error.code === 'invalid_url' ? 'invalid_input' : 'unauthorized';
-    return new ContractError(code, LOGIN_MESSAGES[error.code] ?? error.message);
+    const code = error.code === 'unreachable' || error.code === 'server_error' || error.code === 'rate_limited' ? 'unavailable' : error.code === 'invalid_url' || error.code === 'insecure_discovery' ? 'invalid_input' : 'unauthorized';
+    const base = LOGIN_MESSAGES[error.code] ?? error.message;
+    return new ContractError(code, error.code === 'invalid_url' || error.code === 'insecure_discovery' ? `${base} (${error.message})` : base);
   }
   return new ContractError('internal', error instanceof Error ? error.message : String(error));
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MatrixApiError, mediaPartsOf, type MatrixModerationClient, type MediaEvent, type MediaPart, type MediaReportInfo, type ReportedEvent } from '../matrix';
-import { HashError, type HashingPool, type MediaHashes } from '../hashing';
-import { INGEST_HASH_OPTIONS, type IngestService, type MatchOutcome } from '../ingest/ingest-service';
+import type { HashingPool, MediaHashes } from '../hashing';
+import type { IngestService, MatchOutcome, Refusal } from '../ingest/ingest-service';
 import type { MediaVault } from '../media/media-vault';
 import type { NewMatch, QueueService } from '../queue/queue-service';
 import type { Db } from '../store/database';
@@ -13,6 +13,8 @@ export interface MatrixIngestStats {
   skippedEncrypted: number;
   /** Not downloaded: the server's SHA-256 matched nothing, and SHA-256 is all the banks can match. */
   skippedBySha256: number;
+  /** Media the isolated decoder refused (kept with digests and the reason). */
+  refused: number;
   failed: number;
   lastError: string | null;
   /** Event reports received (each becomes or joins a queue item). */
@@ -21,7 +23,7 @@ export interface MatrixIngestStats {
   partsHashed: number;
 }
 
-export const EMPTY_STATS: MatrixIngestStats = { seen: 0, ingested: 0, queued: 0, skippedEncrypted: 0, skippedBySha256: 0, failed: 0, lastError: null, reports: 0, partsHashed: 0 };
+export const EMPTY_STATS: MatrixIngestStats = { seen: 0, ingested: 0, queued: 0, skippedEncrypted: 0, skippedBySha256: 0, refused: 0, failed: 0, lastError: null, reports: 0, partsHashed: 0 };
 
 /** Where the counters live between runs (the app keeps them in its settings table). */
 export interface StatsStore {
@@ -54,6 +56,8 @@ interface FetchedPart {
   error?: string;
   hashes?: MediaHashes;
   bytes?: Uint8Array;
+  /** The decoder refused the file: hashed by its digests only, shown with the reason. */
+  refused?: Refusal;
 }
 
 /** The reviewer's context for a Matrix item, stored with it (never the bytes). */
@@ -255,13 +259,13 @@ export class MatrixIngest {
       if (error instanceof MatrixApiError && TRANSIENT.has(error.code)) throw error;
       return { part, state: 'failed', error: errorText(error) };
     }
-    try {
-      const hashes = await this.deps.pool.hashBytes(new Uint8Array(bytes), INGEST_HASH_OPTIONS);
-      return { part, state: 'hashed', hashes, bytes };
-    } catch (error) {
-      if (!(error instanceof HashError)) throw error;
-      return { part, state: 'failed', error: `${error.code}: ${error.message}` };
+    // Decoded in an isolated process; a refused file (bomb, broken, crash) is kept with its digests and reason.
+    const { hashes, refused } = await this.deps.ingest.hashOrRefuse(new Uint8Array(bytes));
+    if (refused) {
+      this.stats.refused++;
+      return { part, state: 'hashed', hashes, bytes, refused };
     }
+    return { part, state: 'hashed', hashes, bytes };
   }
 
   /**
@@ -290,7 +294,10 @@ export class MatrixIngest {
             source,
             sourceRef: `${f.part.mxcUri}#${ev.eventId}`,
             fileName: primary === null ? (ev.body ?? null) : `${f.part.part} of ${ev.body ?? ev.eventId}`,
-            context: { matrix: primary === null ? context : { ...context, part: f.part.part, mxcUri: f.part.mxcUri, server: f.part.server, mediaId: f.part.mediaId } },
+            context: {
+              matrix: primary === null ? context : { ...context, part: f.part.part, mxcUri: f.part.mxcUri, server: f.part.server, mediaId: f.part.mediaId },
+              ...(f.refused ? { refused: f.refused } : {}),
+            },
             partOf: primary,
             part: f.part.part,
           },

@@ -4,6 +4,7 @@ import { createClient, MatrixError } from 'matrix-js-sdk';
 import { errorFromFetchFailure, errorFromResponse, MatrixApiError, MatrixLoginError } from './errors';
 import { MatrixHttp, normalizeBaseUrl, seg } from './http';
 import type { LoginErrorCode, MatrixSession } from './types';
+import { checkServiceUrl } from '../../../shared/url-policy';
 
 export type LoginCredentials =
   | { accessToken: string }
@@ -33,17 +34,11 @@ const silentLogger: Logger = {
   getChild: () => silentLogger,
 };
 
-function parseHttpUrl(raw: string): URL {
-  let u: URL;
-  try {
-    u = new URL(raw.trim());
-  } catch {
-    throw new MatrixLoginError('invalid_url', `Not a valid URL: ${JSON.stringify(raw)}`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new MatrixLoginError('invalid_url', `The homeserver URL must start with http:// or https:// (got ${u.protocol})`);
-  }
-  return u;
+/** https (or http on loopback), no credentials, no whitespace: see shared/url-policy.ts. */
+function parseHttpUrl(raw: string, what = 'The homeserver URL'): URL {
+  const checked = checkServiceUrl(raw, what);
+  if (!checked.ok) throw new MatrixLoginError('invalid_url', checked.reason);
+  return checked.url;
 }
 
 function loginErrorFromApi(e: MatrixApiError, context: string): MatrixLoginError {
@@ -133,10 +128,17 @@ export async function discoverHomeserver(
     );
     const found = wk['m.homeserver']?.base_url;
     if (typeof found === 'string') {
-      const target = normalizeBaseUrl(parseHttpUrl(found).toString());
+      // .well-known is served by whoever holds the domain's web server: it may not lead to plain http (where the
+      // token would travel in clear text), nor to a URL with credentials in it.
+      const checked = checkServiceUrl(found.trim(), 'The homeserver URL from .well-known');
+      if (!checked.ok || (u.protocol === 'https:' && checked.url.protocol !== 'https:')) {
+        throw new MatrixLoginError('insecure_discovery', `${base}/.well-known/matrix/client points to ${JSON.stringify(found)}: ${checked.ok ? 'an https homeserver cannot be moved to http' : checked.reason}`);
+      }
+      const target = normalizeBaseUrl(checked.url.toString());
       if (target !== base && (await looksLikeMatrix(mk(target)))) return target;
     }
-  } catch {
+  } catch (err) {
+    if (err instanceof MatrixLoginError) throw err;
     /* fall through */
   }
   throw new MatrixLoginError('not_matrix_server', `${base} does not serve the Matrix client-server API`);
@@ -181,7 +183,7 @@ export async function login(opts: LoginOptions): Promise<MatrixSession> {
   });
   let adminApiBaseUrl = homeserverUrl;
   if (opts.adminApiBaseUrl && opts.adminApiBaseUrl.trim() !== '') {
-    const a = parseHttpUrl(opts.adminApiBaseUrl);
+    const a = parseHttpUrl(opts.adminApiBaseUrl, 'The admin API URL');
     adminApiBaseUrl = normalizeBaseUrl(a.origin + a.pathname);
   }
 
@@ -273,14 +275,24 @@ async function logoutQuietly(http: MatrixHttp): Promise<void> {
   }
 }
 
-/** POST /logout for the session's token (invalidates it). */
-export async function logout(session: MatrixSession, opts: { fetchFn?: typeof fetch } = {}): Promise<void> {
+/** POST /logout for the session's token (invalidates it and deletes its device on the server). */
+export async function logout(
+  session: Pick<MatrixSession, 'homeserverUrl' | 'accessToken'>,
+  opts: { fetchFn?: typeof fetch; timeoutMs?: number } = {},
+): Promise<void> {
   const http = new MatrixHttp({
     homeserverUrl: session.homeserverUrl,
     accessToken: session.accessToken,
+    timeoutMs: opts.timeoutMs ?? 15_000,
     ...(opts.fetchFn ? { fetchFn: opts.fetchFn } : {}),
   });
-  await http.request('POST', '/_matrix/client/v3/logout', { body: {} });
+  try {
+    await http.request('POST', '/_matrix/client/v3/logout', { body: {} });
+  } catch (err) {
+    // A token the server no longer knows is as logged out as it gets.
+    if (err instanceof MatrixApiError && err.code === 'token_expired') return;
+    throw err;
+  }
 }
 
 /** An authenticated MatrixHttp for a session. */

@@ -122,7 +122,8 @@ export interface MatrixSession {
 }
 
 export type LoginErrorCode =
-  | 'invalid_url' // not a parseable http(s) URL
+  | 'invalid_url' // not a parseable URL, not https (outside loopback), or with credentials or whitespace in it
+  | 'insecure_discovery' // .well-known pointed an https homeserver (or any) at a plain-http or otherwise refused URL
   | 'unreachable' // DNS / connection refused / timeout
   | 'not_matrix_server' // reachable, but no Matrix client API there
   | 'bad_credentials' // wrong user or password, missing token

@@ -44,7 +44,13 @@ interface MediaRow {
   created_at: number;
 }
 
+function refusalOf(context: Record<string, unknown>): { code: string; reason: string } | null {
+  const r = context.refused as { code?: unknown; reason?: unknown } | undefined;
+  return r && typeof r.code === 'string' && typeof r.reason === 'string' ? { code: r.code, reason: r.reason } : null;
+}
+
 export function mediaFromRow(row: MediaRow): Media {
+  const context = JSON.parse(row.context_json) as Record<string, unknown>;
   return {
     id: row.id,
     source: row.source,
@@ -61,7 +67,8 @@ export function mediaFromRow(row: MediaRow): Media {
     sha256: row.sha256,
     pdq: row.pdq,
     pdqQuality: row.pdq_quality,
-    context: JSON.parse(row.context_json) as Record<string, unknown>,
+    context,
+    refused: refusalOf(context),
     createdAt: row.created_at,
   };
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 
 export type SecretsProtection = 'os-keychain' | 'file-0600';
 
@@ -32,6 +32,8 @@ export class FileSecretStore implements SecretStore {
     private readonly codec: SecretCodec,
   ) {
     this.protection = codec.protection;
+    // A copy or an older version may have left it readable by others.
+    if (process.platform !== 'win32' && existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
   }
 
   private readAll(): Record<string, string> {

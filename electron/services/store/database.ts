@@ -38,7 +38,8 @@ export function runMigrations(db: Db, migrations: Migration[]): number[] {
   for (const migration of sorted) {
     if (migration.version <= current) continue;
     db.transaction(() => {
-      db.exec(migration.sql);
+      if (migration.sql) db.exec(migration.sql);
+      migration.up?.(db);
       db.pragma(`user_version = ${migration.version}`);
     })();
     applied.push(migration.version);

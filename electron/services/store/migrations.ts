@@ -1,8 +1,13 @@
 // Numbered, append-only migrations. Never edit a shipped migration: add the next number.
+import type Database from 'better-sqlite3';
+import { removeUrlCredentialsFromSettings } from './url-credentials-migration';
+
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A step SQL alone cannot do, run after `sql` in the same transaction. */
+  up?: (db: Database.Database) => void;
 }
 
 export const migrations: Migration[] = [
@@ -322,5 +327,16 @@ export const migrations: Migration[] = [
       CREATE INDEX queue_items_reported ON queue_items (report_count, status);
       CREATE INDEX queue_items_matched ON queue_items (best_distance, status);
     `,
+  },
+  {
+    version: 6,
+    name: 'audit rows carry an HMAC of their hash (the key lives in the secret store)',
+    sql: `ALTER TABLE audit_log ADD COLUMN mac TEXT;`,
+  },
+  {
+    version: 7,
+    name: 'remove credentials stored inside homeserver, admin API and HMA URLs',
+    sql: '',
+    up: removeUrlCredentialsFromSettings,
   },
 ];

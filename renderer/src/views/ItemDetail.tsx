@@ -338,6 +338,7 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
           <section aria-labelledby="file-title">
             <h3 id="file-title">File</h3>
             <dl className="kv">
+              {m.refused && (<><dt>Refused</dt><dd className="wrap" data-testid="media-refused">Not decoded ({m.refused.code}): {m.refused.reason}. Matched by its file hashes only.</dd></>)}
               <dt>Type</dt><dd>{m.format ?? 'unknown'}{m.mime ? ` (${m.mime})` : ''}</dd>
               <dt>Size</dt><dd>{formatBytes(m.byteLength)}</dd>
               {hasMedia && (

@@ -31,11 +31,11 @@ export function JobsPanel() {
             </div>
             <progress max={100} value={pct} aria-label={`Import progress ${pct}%`} />
             <div className="job-stats">
-              {job.hashed} hashed · <strong>{job.matched} matched</strong> · {job.failed} failed
+              {job.hashed} hashed · <strong>{job.matched} matched</strong> · {job.refused > 0 && <span data-testid="job-refused">{job.refused} refused · </span>}{job.failed} failed
             </div>
             {job.errors.length > 0 && (
               <details>
-                <summary>{job.errors.length} file{job.errors.length === 1 ? '' : 's'} could not be hashed</summary>
+                <summary>{job.errors.length} file{job.errors.length === 1 ? '' : 's'} not hashed or not fully checked</summary>
                 <ul className="job-errors">
                   {job.errors.map((e, i) => (
                     <li key={i}><code>{e.file}</code>: {e.message} ({e.code})</li>

@@ -90,7 +90,8 @@ export function MediaPreview({ mediaId, mime, label, revealed, quiet, onToggleRe
             {quiet ? 'Quiet mode: media stays blurred' : revealed ? 'Blur again (r)' : 'Reveal (r)'}
           </button>
         )}
-        <span className="muted preview-hint">{quiet ? '' : 'Shown blurred and in greyscale until you reveal it.'}</span>
+        <span className="muted preview-hint">{quiet || unavailable ? '' : 'Shown blurred and in greyscale until you reveal it.'}</span>
+        {showRevealed && full.data?.kind === 'image' && full.data.note && <span className="muted preview-hint" data-testid="preview-note">{full.data.note}</span>}
       </figcaption>
     </figure>
   );

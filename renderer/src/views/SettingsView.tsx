@@ -123,15 +123,18 @@ function HmaSettings() {
   const [baseUrl, setBaseUrl] = useState('');
   const [enabled, setEnabled] = useState(false);
   const [apiKey, setApiKey] = useState('');
+  // What the moderator typed wins over a settings answer that arrives later (a slow first load must not undo it).
+  const [edited, setEdited] = useState(false);
   useEffect(() => {
-    if (settings.data) {
+    if (settings.data && !edited) {
       setBaseUrl(settings.data.baseUrl ?? '');
       setEnabled(settings.data.enabled);
     }
-  }, [settings.data]);
+  }, [settings.data, edited]);
   const save = useMutation({
     mutationFn: () => call('hma.saveSettings', { enabled, baseUrl: baseUrl.trim() || null, ...(apiKey ? { apiKey } : {}) }),
     onSuccess: () => {
+      setEdited(false);
       setApiKey('');
       void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] });
     },
@@ -144,9 +147,9 @@ function HmaSettings() {
     <section className="settings-section" aria-labelledby="hma-title">
       <h3 id="hma-title">HMA (Open Media Match)</h3>
       <form className="settings-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
-        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Match against an HMA server</label>
+        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => (setEnabled(e.target.checked), setEdited(true))} /> Match against an HMA server</label>
         <label htmlFor="hma-url">Base URL</label>
-        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="https://hma.example.org" />
+        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => (setBaseUrl(e.target.value), setEdited(true))} placeholder="https://hma.example.org" />
         <label htmlFor="hma-key">API key</label>
         <input id="hma-key" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
         <div className="span2 actions">
@@ -215,6 +218,36 @@ function ActionPlanSettings() {
   );
 }
 
+/** Screen-capture protection of the desktop window (and the audit anchor), which only the desktop app acts on. */
+function PrivacySettings() {
+  const queryClient = useQueryClient();
+  const info = useQuery({ queryKey: ['app.info'], queryFn: () => call('app.info', {}) });
+  const desktop = useQuery({ queryKey: ['settings.getDesktop'], queryFn: () => call('settings.getDesktop', {}) });
+  const save = useMutation({
+    mutationFn: (screenCaptureProtection: boolean) => call('settings.setDesktop', { screenCaptureProtection }),
+    onSuccess: (data) => queryClient.setQueryData(['settings.getDesktop'], data),
+  });
+  const anchor = useMutation({ mutationFn: () => call('audit.anchor', {}) });
+  if (!desktop.data) return null;
+  return (
+    <section className="settings-section" aria-labelledby="privacy-title">
+      <h3 id="privacy-title">Privacy and tamper evidence</h3>
+      <label>
+        <input type="checkbox" checked={desktop.data.screenCaptureProtection} onChange={(e) => save.mutate(e.target.checked)} data-testid="capture-protection" />{' '}
+        Keep the window out of screenshots, recordings and screen sharing
+      </label>
+      <p className="muted">
+        {info.data?.transport === 'ipc' ? 'Applies on macOS and Windows; Linux desktops do not honour it.' : 'Applies to the desktop app; a browser cannot stop screen capture.'}
+      </p>
+      <button type="button" onClick={() => anchor.mutate()} disabled={anchor.isPending}>Anchor the audit log now</button>{' '}
+      <span className="muted" data-testid="anchor-result">
+        {anchor.data ? (anchor.data.anchored ? `Posted row ${anchor.data.seq} to ${anchor.data.target}.` : anchor.data.reason) : 'The head of the audit log is posted to the management room every hour.'}
+      </span>
+      {(save.isError || anchor.isError) && <ErrorNote error={save.error ?? anchor.error} />}
+    </section>
+  );
+}
+
 export function SettingsView() {
   return (
     <section aria-labelledby="settings-title" className="settings">
@@ -222,6 +255,7 @@ export function SettingsView() {
       <MatrixSettings />
       <HmaSettings />
       <ActionPlanSettings />
+      <PrivacySettings />
     </section>
   );
 }
