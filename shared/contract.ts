@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallContext } from './call-context';
 
 // Every call the renderer can make. The main process implements each once (electron/services/api);
 // the preload (IPC) and the loopback HTTP server are two transports for the same table.
@@ -687,8 +688,11 @@ export type CallOutput<N extends CallName> = z.output<Contract[N]['output']>;
 
 /** What the renderer holds: one async function per call. */
 export type MatchdeskApi = { [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> };
-/** What the main process implements: handlers receive already-validated input. */
-export type ContractHandlers = { [N in CallName]: (input: ParsedInput<N>) => Promise<CallOutput<N>> | CallOutput<N> };
+/**
+ * What the services implement: handlers receive already-validated input and who is calling (the dispatcher has
+ * already checked that the caller's role allows the call). A handler that needs no caller simply ignores `ctx`.
+ */
+export type ContractHandlers = { [N in CallName]: (input: ParsedInput<N>, ctx: CallContext) => Promise<CallOutput<N>> | CallOutput<N> };
 
 export const callNames = Object.keys(contract) as CallName[];
 

@@ -1,6 +1,7 @@
 import { app, dialog, session, BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createServices, type Services } from '../services/app-services';
+import { createLocalApi } from '../services/api/compose';
 import { FileSecretStore } from '../services/secrets/secret-store';
 import { registerAppSchemePrivileges, handleAppScheme } from './app-protocol';
 import { registerIpc } from './ipc';
@@ -49,7 +50,7 @@ if (!app.requestSingleInstanceLock()) {
       },
       log: (message) => console.error(message),
     });
-    registerIpc(services.dispatch, devServerUrl);
+    registerIpc(createLocalApi(services, { log: (message) => console.error(message) }), devServerUrl);
     mainWindow = createMainWindow(join(import.meta.dirname, '../preload'), devServerUrl);
     mainWindow.on('closed', () => (mainWindow = null));
   });

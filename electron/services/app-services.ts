@@ -11,7 +11,6 @@ import { IngestService } from './ingest/ingest-service';
 import { MediaVault } from './media/media-vault';
 import { HashingPool } from './hashing';
 import type { SecretStore } from './secrets/secret-store';
-import { createDispatcher, type Dispatch } from './api/dispatcher';
 import { SettingsRepository } from './settings/settings-repository';
 import { DecisionService } from './decisions/decision-service';
 import { OutboxDispatcher, type DispatcherOptions } from './decisions/outbox-dispatcher';
@@ -24,7 +23,6 @@ import { HmaConnection } from './hma-link/hma-connection';
 import { hmaExecutors } from './hma-link/hma-executors';
 import { hmaMediaMatcher } from './hma-link/hma-matcher';
 import type { HmaClientOptions } from './hma';
-import { createHandlers } from './api/handlers';
 
 export interface ServicesOptions {
   dataDir: string;
@@ -39,7 +37,6 @@ export interface ServicesOptions {
   workers?: number;
   /** How long encrypted media stays in the vault. */
   mediaRetentionMs?: number;
-  checkOutputs?: boolean;
   log?: (message: string) => void;
   /** Run the outbox dispatcher in the background (off in tests that drive it by hand). */
   startDispatcher?: boolean;
@@ -58,6 +55,7 @@ export interface Services {
   readonly dataDir: string;
   readonly version: string;
   readonly transport: 'ipc' | 'http';
+  /** Background work (ingest, imports) is attributed to this name; contract calls to their caller (CallContext). */
   readonly reviewer: string;
   readonly secrets: SecretStore;
   readonly db: Db;
@@ -76,7 +74,6 @@ export interface Services {
   readonly matrix: MatrixAccount;
   readonly hma: HmaConnection;
   readonly pickFolder?: () => Promise<string | null>;
-  dispatch: Dispatch;
   isFirstRun(): boolean;
   close(): Promise<void>;
 }
@@ -174,7 +171,6 @@ export function createServices(options: ServicesOptions): Services {
     matrix,
     hma,
     pickFolder: options.pickFolder,
-    dispatch: async () => ({ ok: false, error: { code: 'internal', message: 'not ready' } }),
     isFirstRun: () => {
       const row = db.prepare('SELECT (SELECT COUNT(*) FROM media_items) + (SELECT COUNT(*) FROM banks) AS n').get() as { n: number };
       return row.n === 0;
@@ -188,10 +184,6 @@ export function createServices(options: ServicesOptions): Services {
       db.close();
     },
   };
-  services.dispatch = createDispatcher(createHandlers(services), {
-    checkOutputs: options.checkOutputs,
-    onInternalError: (name, error) => options.log?.(`call ${name} failed: ${error instanceof Error ? error.stack : String(error)}`),
-  });
   return services;
 }
 

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServices } from '../services/app-services';
+import { createLocalApi } from '../services/api/compose';
 import { FileSecretStore, plainCodec } from '../services/secrets/secret-store';
 import { startHttpTransport } from './http-transport';
 
@@ -20,11 +21,10 @@ const services = createServices({
   transport: 'http',
   // The browser shell has no OS keychain: secrets sit in a 0600 file, and the UI says so.
   secrets: new FileSecretStore(join(dataDir, 'secrets.json'), plainCodec),
-  checkOutputs: process.env.NODE_ENV !== 'production',
   log: (message) => console.error(message),
 });
 const transport = await startHttpTransport({
-  dispatch: services.dispatch,
+  dispatch: createLocalApi(services, { checkOutputs: process.env.NODE_ENV !== 'production', log: (message) => console.error(message) }),
   staticRoot: join(repoRoot, 'renderer', 'dist'),
   port: process.env.MATCHDESK_PORT ? Number(process.env.MATCHDESK_PORT) : 0,
 });

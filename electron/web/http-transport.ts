@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Dispatch } from '../services/api/dispatcher';
-import type { ErrorCode } from '../../shared/result';
+import { STATUS_FOR } from '../http/status';
 import { contentSecurityPolicy, SECURITY_HEADERS } from '../security/csp';
 import { mimeFor, resolveStaticPath } from '../security/static-files';
 
@@ -24,17 +24,6 @@ export interface HttpTransport {
   readonly server: Server;
   close(): Promise<void>;
 }
-
-const STATUS_FOR: Record<ErrorCode, number> = {
-  invalid_input: 400,
-  unknown_call: 404,
-  not_found: 404,
-  conflict: 409,
-  unauthorized: 401,
-  unavailable: 503,
-  hash_failed: 422,
-  internal: 500,
-};
 
 const DEFAULT_MAX_BODY = 128 * 1024 * 1024;
 const LOOPBACK_HOST = '127.0.0.1';

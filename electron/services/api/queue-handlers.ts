@@ -30,14 +30,13 @@ type CoreHandlers = Omit<ContractHandlers, Exclude<QueueCallName, 'queue.decide'
  * item's lease (claims), and a reveal is refused in quiet mode and counted towards the reviewer's daily reveals.
  */
 export function createQueueHandlers(services: Services, core: CoreHandlers): Pick<ContractHandlers, QueueCallName> {
-  const reviewer = () => services.reviewer;
   const claims = new ClaimService(services.db);
   const wellbeing = new WellbeingService(services.db);
 
-  const decideOne: ContractHandlers['queue.decide'] = async (input) => {
+  const decideOne: ContractHandlers['queue.decide'] = async (input, ctx) => {
     const { sessionId, ...rest } = input;
-    claims.guardDecision(rest.id, reviewer(), sessionId);
-    const result = await core['queue.decide'](rest);
+    claims.guardDecision(rest.id, ctx.actor, sessionId);
+    const result = await core['queue.decide'](rest, ctx);
     claims.releaseItem(rest.id);
     return result;
   };
@@ -48,11 +47,11 @@ export function createQueueHandlers(services: Services, core: CoreHandlers): Pic
     'queue.get': ({ id }) => services.queue.get(id),
     'queue.facets': () => services.queue.facets(),
     'queue.decide': decideOne,
-    'queue.decideMany': async ({ ids, verdict, reason, note, sessionId }) => {
+    'queue.decideMany': async ({ ids, verdict, reason, note, sessionId }, ctx) => {
       const results = [];
       for (const id of [...new Set(ids)]) {
         try {
-          const r = await decideOne({ id, verdict, ...(reason ? { reason } : {}), ...(note ? { note } : {}), sessionId });
+          const r = await decideOne({ id, verdict, ...(reason ? { reason } : {}), ...(note ? { note } : {}), sessionId }, ctx);
           results.push({ id, ok: true, decisionId: r.decision.id, status: r.status, undoUntil: r.undoUntil, error: null });
         } catch (error) {
           if (!(error instanceof ContractError)) throw error;
@@ -61,33 +60,33 @@ export function createQueueHandlers(services: Services, core: CoreHandlers): Pic
       }
       return { results };
     },
-    'queue.setBankSeverity': ({ bankName, severity }) => {
+    'queue.setBankSeverity': ({ bankName, severity }, ctx) => {
       const reranked = services.queue.setBankSeverity(bankName, severity);
-      services.audit.append({ actor: reviewer(), action: 'bank.severity', subject: `bank:${bankName}`, details: { severity, reranked } });
+      services.audit.append({ actor: ctx.actor, action: 'bank.severity', subject: `bank:${bankName}`, details: { severity, reranked } });
       return { bankName, severity, reranked };
     },
 
-    'claims.acquire': ({ queueItemId, sessionId }) => claims.acquire(queueItemId, reviewer(), sessionId),
-    'claims.release': ({ sessionId, queueItemId }) => ({ released: claims.release(reviewer(), sessionId, queueItemId) }),
+    'claims.acquire': ({ queueItemId, sessionId }, ctx) => claims.acquire(queueItemId, ctx.actor, sessionId),
+    'claims.release': ({ sessionId, queueItemId }, ctx) => ({ released: claims.release(ctx.actor, sessionId, queueItemId) }),
     'claims.list': () => claims.list(),
 
     'stats.overview': ({ days }) => statsOverview(services.db, days, Date.now()),
 
-    'wellbeing.get': () => wellbeing.state(reviewer()),
-    'wellbeing.setDefaults': (input) => {
+    'wellbeing.get': (_input, ctx) => wellbeing.state(ctx.actor),
+    'wellbeing.setDefaults': (input, ctx) => {
       wellbeing.setDefaults(input);
-      services.audit.append({ actor: reviewer(), action: 'settings.wellbeing', subject: null, details: input });
-      return wellbeing.state(reviewer());
+      services.audit.append({ actor: ctx.actor, action: 'settings.wellbeing', subject: null, details: input });
+      return wellbeing.state(ctx.actor);
     },
-    'wellbeing.setMine': (input) => {
-      wellbeing.setMine(reviewer(), input);
-      return wellbeing.state(reviewer());
+    'wellbeing.setMine': (input, ctx) => {
+      wellbeing.setMine(ctx.actor, input);
+      return wellbeing.state(ctx.actor);
     },
 
-    'media.preview': async (input) => {
-      const quiet = input.reveal && wellbeing.effective(reviewer()).quietMode;
-      const result = await core['media.preview'](quiet ? { ...input, reveal: false } : input);
-      if (result.kind === 'image' && result.revealed) wellbeing.countReveal(reviewer());
+    'media.preview': async (input, ctx) => {
+      const quiet = input.reveal && wellbeing.effective(ctx.actor).quietMode;
+      const result = await core['media.preview'](quiet ? { ...input, reveal: false } : input, ctx);
+      if (result.kind === 'image' && result.revealed) wellbeing.countReveal(ctx.actor);
       return result;
     },
   };
