@@ -7,7 +7,9 @@ import { BankImportJobs } from './banks/bank-import-jobs';
 import { LocalMatcher, localMediaMatcher } from './banks/local-matcher';
 import { MediaRepository } from './queue/media-repository';
 import { QueueService } from './queue/queue-service';
-import { IngestService } from './ingest/ingest-service';
+import { ClaimService, CLAIM_LEASE_MS, LOCAL_POLICY, type QueuePolicy } from './queue/claims';
+import { ChangeFeed } from './events/change-feed';
+import { IngestService, type MediaMatcher } from './ingest/ingest-service';
 import { MediaVault } from './media/media-vault';
 import { HashingPool } from './hashing';
 import type { SecretStore } from './secrets/secret-store';
@@ -49,6 +51,12 @@ export interface ServicesOptions {
   hmaClient?: Partial<HmaClientOptions>;
   /** Sign the stored Matrix account back in at start-up (off in tests). */
   resumeMatrix?: boolean;
+  /** How long a claim (item lease) lasts without renewal (default 2 minutes; a team server uses 10). */
+  claimLeaseMs?: number;
+  /** How a team shares the queue (distinct second reviewer, shared skips); off on one machine. */
+  queuePolicy?: QueuePolicy;
+  /** Observer of every media lookup (the team server's latency metrics). */
+  observeLookup?: (matcher: string, ms: number, ok: boolean) => void;
 }
 
 export interface Services {
@@ -65,6 +73,10 @@ export interface Services {
   readonly matcher: LocalMatcher;
   readonly media: MediaRepository;
   readonly queue: QueueService;
+  readonly claims: ClaimService;
+  readonly policy: QueuePolicy;
+  /** Every change consoles should see at once (claims, decisions, new items): pushed to them. */
+  readonly changes: ChangeFeed;
   readonly ingest: IngestService;
   readonly vault: MediaVault;
   readonly pool: HashingPool;
@@ -102,9 +114,12 @@ export function createServices(options: ServicesOptions): Services {
     now,
   );
   const media = new MediaRepository(db, now);
-  const queue = new QueueService(db, now);
+  const changes = new ChangeFeed(now);
+  const policy = options.queuePolicy ?? LOCAL_POLICY;
+  const queue = new QueueService(db, now, changes);
+  const claims = new ClaimService(db, now, options.claimLeaseMs ?? CLAIM_LEASE_MS, changes, policy);
   const settings = new SettingsRepository(db);
-  const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now);
+  const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now, { events: changes, sharedSkips: policy.sharedSkips });
   let matrix: MatrixAccount | null = null;
   const hma = new HmaConnection(settings, options.secrets, options.hmaClient);
   const outbox = new OutboxDispatcher(
@@ -122,7 +137,7 @@ export function createServices(options: ServicesOptions): Services {
   const workers = options.workers ?? 2;
   const pool = new HashingPool({ workers });
   const reviewer = options.reviewer ?? safeUserName();
-  const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)], actor: () => reviewer, workers, now });
+  const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)].map((m) => timed(m, options.observeLookup)), actor: () => reviewer, workers, now });
   matrix = new MatrixAccount({
     settings,
     secrets: options.secrets,
@@ -162,6 +177,9 @@ export function createServices(options: ServicesOptions): Services {
     matcher,
     media,
     queue,
+    claims,
+    policy,
+    changes,
     ingest,
     vault,
     pool,
@@ -185,6 +203,24 @@ export function createServices(options: ServicesOptions): Services {
     },
   };
   return services;
+}
+
+function timed(matcher: MediaMatcher, observe: ServicesOptions['observeLookup']): MediaMatcher {
+  if (!observe) return matcher;
+  return {
+    name: matcher.name,
+    match: async (signals) => {
+      const started = performance.now();
+      try {
+        const result = await matcher.match(signals);
+        observe(matcher.name, performance.now() - started, true);
+        return result;
+      } catch (error) {
+        observe(matcher.name, performance.now() - started, false);
+        throw error;
+      }
+    },
+  };
 }
 
 function safeUserName(): string {

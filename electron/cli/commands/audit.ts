@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AuditLog, type AuditRow } from '../../services/audit/audit-log';
 import { defaultDesktopDataDir } from '../../services/paths';
-import type { CliIo } from '../main';
+import type { CliIo } from '../io';
 
 const USAGE = [
   'usage: matchdesk audit verify [--data-dir DIR]',

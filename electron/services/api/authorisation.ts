@@ -30,13 +30,17 @@ export const CALL_REQUIREMENTS: { readonly [N in CallName]?: Requirement } = {
   'claims.acquire': 'reviewer',
   'claims.release': 'reviewer',
   'claims.list': 'reviewer',
+  'claims.next': 'reviewer',
+  'claims.releaseOthers': 'lead',
   'decisions.undo': 'reviewer',
   'media.preview': 'reviewer',
 
   'stats.overview': 'reviewer',
+  'stats.reviewers': 'lead',
   'wellbeing.get': 'reviewer',
   'wellbeing.setMine': 'reviewer',
   'wellbeing.setDefaults': 'lead',
+  'wellbeing.team': 'lead',
 
   'actions.list': 'reviewer',
   'actions.retry': 'lead',
@@ -65,6 +69,8 @@ export const CALL_REQUIREMENTS: { readonly [N in CallName]?: Requirement } = {
 
   'audit.list': 'lead',
   'audit.verify': 'lead',
+  'sessions.list': 'reviewer',
+  'sessions.revoke': 'reviewer',
 };
 
 export function requirementFor(name: CallName): Requirement {

@@ -42,11 +42,13 @@ export function createHandlers(services: Services): ContractHandlers {
   const core = {
     'app.info': (_input, ctx) => ({
       version: services.version,
-      dataDir: services.dataDir,
+      dataDir: ctx.host === 'local' ? services.dataDir : '',
       reviewer: ctx.actor,
       transport: services.transport,
       secretsProtection: services.secrets.protection,
       firstRun: services.isFirstRun(),
+      role: ctx.role,
+      host: ctx.host,
     }),
 
     'demo.load': async (_input, ctx) => {
@@ -172,6 +174,11 @@ export function createHandlers(services: Services): ContractHandlers {
         hash: row.hash,
       })),
     'audit.verify': () => services.audit.verify(),
-  } satisfies Omit<ContractHandlers, Exclude<QueueCallName, 'queue.decide' | 'media.preview'>>;
+    // Sessions exist only on a team server, which answers these calls itself (electron/server).
+    'sessions.list': () => [],
+    'sessions.revoke': () => {
+      throw new ContractError('not_found', 'There are no team sessions on this machine');
+    },
+  } satisfies Omit<ContractHandlers, Exclude<QueueCallName, 'queue.decide' | 'media.preview' | 'decisions.undo'>>;
   return { ...core, ...createQueueHandlers(services, core) };
 }

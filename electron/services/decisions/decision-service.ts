@@ -4,6 +4,7 @@ import { ContractError } from '../../../shared/result';
 import type { Decision, QueueStatus, Verdict } from '../../../shared/contract';
 import { planActions, type ActionPlanConfig, type MatrixContext } from './action-plans';
 import { compensationFor, type ActionSpec } from './action-types';
+import type { ChangeFeed } from '../events/change-feed';
 
 const VERDICT_STATUS: Record<Verdict, QueueStatus> = {
   confirm: 'confirmed',
@@ -51,17 +52,28 @@ export class DecisionService {
     private readonly audit: AuditLog,
     private readonly plan: () => ActionPlanConfig,
     private readonly now: () => number = Date.now,
+    private readonly options: { events?: ChangeFeed; sharedSkips?: boolean } = {},
   ) {}
 
   decide(input: DecideInput): { decision: Decision; status: QueueStatus; actions: { id: number; kind: string }[] } {
+    const result = this.decideInTransaction(input);
+    this.options.events?.publish({ type: 'decision', queueItemId: input.id, decisionId: result.decision.id, verdict: input.verdict, status: result.status, reviewer: input.reviewer });
+    return result;
+  }
+
+  private decideInTransaction(input: DecideInput): { decision: Decision; status: QueueStatus; actions: { id: number; kind: string }[] } {
     return this.db.transaction(() => {
       const row = this.db.prepare('SELECT id, media_id, status FROM queue_items WHERE id = ?').get(input.id) as
         | { id: number; media_id: number; status: QueueStatus }
         | undefined;
       if (!row) throw new ContractError('not_found', `Queue item ${input.id} does not exist`);
-      if (!DECIDABLE.includes(row.status)) throw new ContractError('conflict', `Queue item ${input.id} was already decided (${row.status})`);
+      if (!DECIDABLE.includes(row.status)) {
+        const by = this.db.prepare('SELECT reviewer FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1').get(input.id) as { reviewer: string } | undefined;
+        throw new ContractError('conflict', `Queue item ${input.id} was already decided${by ? ` by ${by.reviewer}` : ''} (${row.status.replace('_', ' ')})`);
+      }
       const at = this.now();
-      const status = VERDICT_STATUS[input.verdict];
+      // On a team a skip hands the item back to the others: it stays open (the skipper is not served it again).
+      const status = input.verdict === 'skip' && this.options.sharedSkips ? 'pending' : VERDICT_STATUS[input.verdict];
       const decisionId = Number(
         this.db
           .prepare('INSERT INTO decisions (queue_item_id, verdict, reviewer, reason, note, decided_at, previous_status) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -132,6 +144,17 @@ export class DecisionService {
    * the rest are reported as irreversible.
    */
   undo(decisionId: number, reviewer: string): UndoResult {
+    const { result, queueItemId, status } = this.undoInTransaction(decisionId, reviewer);
+    this.options.events?.publish({ type: 'undo', queueItemId, decisionId, status, by: reviewer });
+    return result;
+  }
+
+  /** Who made a decision (undo rights: a reviewer undoes their own, a lead anyone's). */
+  deciderOf(decisionId: number): string | null {
+    return (this.db.prepare('SELECT reviewer FROM decisions WHERE id = ?').get(decisionId) as { reviewer: string } | undefined)?.reviewer ?? null;
+  }
+
+  private undoInTransaction(decisionId: number, reviewer: string): { result: UndoResult; queueItemId: number; status: QueueStatus } {
     return this.db.transaction(() => {
       const decision = this.db.prepare('SELECT id, queue_item_id, verdict, undone_at, previous_status FROM decisions WHERE id = ?').get(decisionId) as
         | { id: number; queue_item_id: number; verdict: Verdict; undone_at: number | null; previous_status: QueueStatus | null }
@@ -164,7 +187,8 @@ export class DecisionService {
         result.compensations.push({ actionId: id, kind: compensation.kind });
       }
       this.db.prepare('UPDATE decisions SET undone_at = ?, undone_by = ? WHERE id = ?').run(at, reviewer, decisionId);
-      this.db.prepare('UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(decision.previous_status ?? 'pending', at, decision.queue_item_id);
+      const restored = decision.previous_status ?? 'pending';
+      this.db.prepare('UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(restored, at, decision.queue_item_id);
       this.db.prepare('DELETE FROM suppressions WHERE decision_id = ?').run(decisionId);
       this.audit.append({
         actor: reviewer,
@@ -172,7 +196,7 @@ export class DecisionService {
         subject: `queue:${decision.queue_item_id}`,
         details: { decisionId, verdict: decision.verdict, cancelled: result.cancelled, compensations: result.compensations.map((c) => c.kind), irreversible: result.irreversible.map((c) => c.kind) },
       });
-      return result;
+      return { result, queueItemId: decision.queue_item_id, status: restored };
     })();
   }
 

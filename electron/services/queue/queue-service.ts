@@ -5,6 +5,7 @@ import { listActions } from '../decisions/action-list';
 import { mediaFromRow } from './media-repository';
 import { basePriority, PRIORITY_FROM_MATCHES_SQL, rankFor, sourceBonus } from './priority';
 import { buildFilter, type QueueListFilter } from './queue-filters';
+import type { ChangeFeed } from '../events/change-feed';
 
 export interface NewMatch {
   matcher: 'local' | 'hma';
@@ -71,6 +72,7 @@ export class QueueService {
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
+    private readonly events?: ChangeFeed,
   ) {}
 
   /** Records matches for a media item and makes sure it has a queue item. Returns the queue item id. */
@@ -112,7 +114,9 @@ export class QueueService {
         mxc: server && mxcMediaId ? `${server}/${mxcMediaId}` : null,
         rank: rankFor(priority, at),
       });
-    return (this.db.prepare('SELECT id FROM queue_items WHERE media_id = ?').get(mediaId) as { id: number }).id;
+    const id = (this.db.prepare('SELECT id FROM queue_items WHERE media_id = ?').get(mediaId) as { id: number }).id;
+    this.events?.publish({ type: 'queue', queueItemIds: [id] });
+    return id;
   }
 
   counts(): QueueCounts {
