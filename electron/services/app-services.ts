@@ -62,6 +62,8 @@ export interface ServicesOptions {
 export interface Services {
   readonly dataDir: string;
   readonly version: string;
+  /** The services' clock (tests move it). */
+  readonly now: () => number;
   readonly transport: 'ipc' | 'http';
   /** Background work (ingest, imports) is attributed to this name; contract calls to their caller (CallContext). */
   readonly reviewer: string;
@@ -165,6 +167,7 @@ export function createServices(options: ServicesOptions): Services {
   if (options.startDispatcher ?? true) outbox.start();
 
   const services: Services = {
+    now,
     dataDir: options.dataDir,
     version: options.version,
     transport: options.transport,

@@ -16,11 +16,33 @@ export interface ApiOptions extends DispatcherOptions {
  */
 export function createApi(services: Services, options: ApiOptions = {}): ContextDispatch {
   const { overrides, log, ...dispatcher } = options;
-  return createDispatcher({ ...createHandlers(services), ...overrides } as ContractHandlers, {
+  const dispatch = createDispatcher({ ...createHandlers(services), ...overrides } as ContractHandlers, {
     onInternalError: (name, error) => log?.(`call ${name} failed: ${error instanceof Error ? error.stack : String(error)}`),
     ...dispatcher,
   });
+  return async (name, input, ctx) => {
+    const envelope = await dispatch(name, input, ctx);
+    const area = envelope.ok ? SHARED_SETTINGS[name] : undefined;
+    if (area) services.changes.publish({ type: 'settings', area });
+    return envelope;
+  };
 }
+
+/** Calls that change what every console shows (banks, plans, defaults): the others are told to refetch it. */
+const SHARED_SETTINGS: Record<string, string> = {
+  'banks.create': 'banks',
+  'banks.update': 'banks',
+  'banks.importCsv': 'banks',
+  'banks.importJson': 'banks',
+  'queue.setBankSeverity': 'banks',
+  'demo.load': 'banks',
+  'settings.setActionPlans': 'actionPlans',
+  'wellbeing.setDefaults': 'wellbeing',
+  'hma.saveSettings': 'hma',
+  'matrix.signIn': 'matrix',
+  'matrix.signOut': 'matrix',
+  'matrix.updateOptions': 'matrix',
+};
 
 /** The caller on a desktop or browser-shell console working on this machine: its OS user, with every right. */
 export function localContext(services: Pick<Services, 'reviewer'>): CallContext {

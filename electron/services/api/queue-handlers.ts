@@ -40,7 +40,7 @@ type CoreHandlers = Omit<ContractHandlers, Exclude<QueueCallName, Wrapped>>;
  */
 export function createQueueHandlers(services: Services, core: CoreHandlers): Pick<ContractHandlers, QueueCallName> {
   const claims = services.claims;
-  const wellbeing = new WellbeingService(services.db);
+  const wellbeing = new WellbeingService(services.db, services.now);
 
   const decideOne: ContractHandlers['queue.decide'] = async (input, ctx) => {
     const { sessionId, ...rest } = input;
@@ -98,7 +98,6 @@ export function createQueueHandlers(services: Services, core: CoreHandlers): Pic
     'queue.setBankSeverity': ({ bankName, severity }, ctx) => {
       const reranked = services.queue.setBankSeverity(bankName, severity);
       services.audit.append({ actor: ctx.actor, action: 'bank.severity', subject: `bank:${bankName}`, details: { severity, reranked } });
-      services.changes.publish({ type: 'settings', area: 'banks' });
       return { bankName, severity, reranked };
     },
     'decisions.undo': (input, ctx) => {
@@ -130,7 +129,7 @@ export function createQueueHandlers(services: Services, core: CoreHandlers): Pic
     'claims.list': () => claims.list(),
 
     'stats.overview': ({ days }) => statsOverview(services.db, days, Date.now()),
-    'stats.reviewers': ({ days }) => reviewerStats(services.db, days, Date.now()),
+    'stats.reviewers': ({ days }) => reviewerStats(services.db, days, services.now()),
 
     'wellbeing.get': (_input, ctx) => wellbeing.state(ctx.actor),
     'wellbeing.setDefaults': (input, ctx) => {

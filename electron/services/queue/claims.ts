@@ -166,6 +166,11 @@ export class ClaimService {
    */
   guardDecision(queueItemId: number, reviewer: string, sessionId: string | undefined): void {
     this.db.transaction(() => {
+      const item = this.db.prepare('SELECT status FROM queue_items WHERE id = ?').get(queueItemId) as { status: QueueStatus } | undefined;
+      if (item && item.status !== 'pending' && item.status !== 'escalated' && item.status !== 'skipped') {
+        const by = this.db.prepare('SELECT reviewer FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1').get(queueItemId) as { reviewer: string } | undefined;
+        throw new ContractError('conflict', `Queue item ${queueItemId} was already decided${by ? ` by ${by.reviewer}` : ''} (${item.status.replace('_', ' ')})`);
+      }
       const held = this.active(queueItemId);
       if (held && held.reviewer !== reviewer) {
         throw new ContractError('conflict', `Queue item ${queueItemId} is being reviewed by ${held.reviewer}`);
@@ -176,9 +181,8 @@ export class ClaimService {
       if (sessionId) {
         const taken = this.acquire(queueItemId, reviewer, sessionId);
         if (!taken.acquired) throw new ContractError('conflict', `Queue item ${queueItemId} is being reviewed by ${taken.claim?.reviewer ?? 'someone else'}`);
-      } else {
-        const item = this.db.prepare('SELECT status FROM queue_items WHERE id = ?').get(queueItemId) as { status: QueueStatus } | undefined;
-        if (item) this.refuseOwnEscalation(queueItemId, item.status, reviewer);
+      } else if (item) {
+        this.refuseOwnEscalation(queueItemId, item.status, reviewer);
       }
     }).immediate();
   }
