@@ -1,8 +1,12 @@
 import { app, dialog, session, BrowserWindow } from 'electron';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createServices, type Services } from '../services/app-services';
+import { createServices } from '../services/app-services';
 import { createLocalApi } from '../services/api/compose';
 import { FileSecretStore } from '../services/secrets/secret-store';
+import { ConsoleHost } from '../team-client/console-host';
+import { IPC_EVENT_CHANNEL } from '../../shared/ipc';
 import { registerAppSchemePrivileges, handleAppScheme } from './app-protocol';
 import { registerIpc } from './ipc';
 import { createMainWindow } from './window';
@@ -18,7 +22,7 @@ registerAppSchemePrivileges();
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  let services: Services | null = null;
+  let host: ConsoleHost | null = null;
   let mainWindow: BrowserWindow | null = null;
   const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 
@@ -38,23 +42,42 @@ if (!app.requestSingleInstanceLock()) {
     handleAppScheme(join(import.meta.dirname, '../renderer'));
 
     const dataDir = process.env.MATCHDESK_DATA_DIR ?? join(app.getPath('userData'), 'data');
-    services = createServices({
+    const log = (message: string) => console.error(message);
+    // One secret store, sealed with the OS keychain: HMA keys and Matrix tokens locally, the team session token in team mode.
+    const secrets = new FileSecretStore(join(dataDir, 'secrets.sealed.json'), safeStorageCodec());
+    const pickFolder = async () => {
+      const result = await dialog.showOpenDialog({ title: 'Import a folder of media', properties: ['openDirectory'] });
+      return result.canceled ? null : (result.filePaths[0] ?? null);
+    };
+    host = new ConsoleHost({
       dataDir,
-      version: app.getVersion(),
-      transport: 'ipc',
-      secrets: new FileSecretStore(join(dataDir, 'secrets.sealed.json'), safeStorageCodec()),
-      nativeBinding: electronNativeBinding(app.getAppPath(), app.isPackaged),
-      pickFolder: async () => {
-        const result = await dialog.showOpenDialog({ title: 'Import a folder of media', properties: ['openDirectory'] });
-        return result.canceled ? null : (result.filePaths[0] ?? null);
+      secrets,
+      localKind: 'ipc',
+      clientLabel: `Matchdesk desktop on ${hostname()}`,
+      pickFolder,
+      ...(process.env.MATCHDESK_TEAM_CA ? { teamCa: readFileSync(process.env.MATCHDESK_TEAM_CA, 'utf8') } : {}),
+      openLocal: () => {
+        const services = createServices({
+          dataDir,
+          version: app.getVersion(),
+          transport: 'ipc',
+          secrets,
+          nativeBinding: electronNativeBinding(app.getAppPath(), app.isPackaged),
+          pickFolder,
+          log,
+        });
+        return { services, dispatch: createLocalApi(services, { log }) };
       },
-      log: (message) => console.error(message),
+      log,
     });
-    registerIpc(createLocalApi(services, { log: (message) => console.error(message) }), devServerUrl);
+    host.subscribe((event) => {
+      if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT_CHANNEL, event);
+    });
+    registerIpc(host.dispatch, devServerUrl);
     mainWindow = createMainWindow(join(import.meta.dirname, '../preload'), devServerUrl);
     mainWindow.on('closed', () => (mainWindow = null));
   });
 
   app.on('window-all-closed', () => app.quit());
-  app.on('will-quit', () => void services?.close());
+  app.on('will-quit', () => void host?.close());
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isLoopbackHost } from '../http/loopback';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -122,12 +122,7 @@ export function splitHostPort(listen: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-export function isLoopbackHost(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1';
-  return false;
-}
+export { isLoopbackHost };
 
 /** Reads the file, applies the flags, resolves paths against the file's folder, and checks the TLS rule. */
 export function loadServerConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {

@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Role } from '../../shared/call-context';
 import { accessEventSchema, type AccessEvent, type Pushed } from '../../shared/events';
 import type { Envelope } from '../../shared/result';
-import { isLoopbackHost } from '../server/config';
+import { isLoopbackHost } from '../http/loopback';
 
 export interface TeamSessionInfo {
   id: string;
