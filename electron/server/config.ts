@@ -64,6 +64,8 @@ export const serverConfigSchema = z
       .strict()
       .prefault({}),
     claims: z.object({ leaseMinutes: z.number().min(1).max(120).default(10) }).strict().prefault({}),
+    /** The outbox: how long a running action is leased (after a crash it is taken over once the lease runs out). */
+    outbox: z.object({ leaseSeconds: z.number().min(1).max(3600).default(60) }).strict().prefault({}),
     limits: z
       .object({
         /** Any request body but uploads. */

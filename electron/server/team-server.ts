@@ -73,6 +73,8 @@ export async function startTeamServer(options: TeamServerOptions): Promise<TeamS
     reviewer: SERVER_ACTOR,
     workers: config.workers ?? Math.max(1, availableParallelism() - 1),
     resumeMatrix: false,
+    // The outbox starts once the service account is signed in: Matrix actions claimed before would find no client.
+    startDispatcher: false,
     claimLeaseMs: config.claims.leaseMinutes * 60_000 || TEAM_CLAIM_LEASE_MS,
     queuePolicy: TEAM_POLICY,
     observeLookup: (matcher, ms, ok) => {
@@ -80,7 +82,7 @@ export async function startTeamServer(options: TeamServerOptions): Promise<TeamS
       if (!ok && matcher === 'hma') metrics.hmaLookupErrors.inc();
     },
     log,
-    ...(options.outbox ? { outbox: options.outbox } : {}),
+    outbox: { leaseMs: config.outbox.leaseSeconds * 1000, ...options.outbox },
   });
 
   const sessions = new SessionStore(services.db, config.sessions.ttlHours * 3_600_000);
@@ -125,6 +127,12 @@ export async function startTeamServer(options: TeamServerOptions): Promise<TeamS
   let homeServerName: string | null = null;
   let stopped = false;
   let signInTimer: NodeJS.Timeout | null = null;
+  let outboxStarted = false;
+  const startOutbox = () => {
+    if (outboxStarted || stopped) return;
+    outboxStarted = true;
+    services.outbox.start();
+  };
   const signInServiceAccount = async (attempt: number): Promise<void> => {
     const result = await dispatch(
       'matrix.signIn',
@@ -133,12 +141,15 @@ export async function startTeamServer(options: TeamServerOptions): Promise<TeamS
     );
     if (result.ok) {
       matrixReady = true;
+      startOutbox();
       const userId = (result.value as { userId: string | null }).userId;
       homeServerName = userId ? userId.slice(userId.indexOf(':') + 1) : null;
       log(`service account ${userId} signed in to ${config.homeserver.url}`);
       return;
     }
     metrics.synapseErrors.inc({ purpose: 'service_account' });
+    // Local actions need no homeserver: after a few failed tries the outbox runs anyway (Matrix ones retry).
+    if (attempt === 2) startOutbox();
     const wait = Math.min(60_000, 2_000 * 2 ** Math.min(attempt, 5));
     log(`service account sign-in failed (${result.error.message}); retrying in ${Math.round(wait / 1000)} s`);
     if (!stopped) signInTimer = setTimeout(() => void signInServiceAccount(attempt + 1), wait);
