@@ -7,10 +7,13 @@ interface Stream {
   res: ServerResponse;
   sessionId: string;
   userId: string;
+  /** Frames waiting for this tick's flush. */
+  pending: string;
 }
 
 const HEARTBEAT_MS = 15_000;
 const MAX_BUFFERED = 1024 * 1024;
+const FLUSH_MS = 15;
 
 /**
  * Server-Sent Events to the consoles: every change of the shared feed, numbered `<run>.<seq>` so that a console
@@ -41,7 +44,7 @@ export class EventStreams {
   open(req: IncomingMessage, res: ServerResponse, session: { id: string; userId: string }, headers: Record<string, string>): void {
     res.writeHead(200, { ...headers, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.socket?.setNoDelay(true);
-    const stream: Stream = { res, sessionId: session.id, userId: session.userId };
+    const stream: Stream = { res, sessionId: session.id, userId: session.userId, pending: '' };
     this.streams.add(stream);
     const drop = () => this.streams.delete(stream);
     req.once('close', drop);
@@ -83,14 +86,30 @@ export class EventStreams {
     return `id: ${this.runId}.${event.seq}\nevent: change\ndata: ${JSON.stringify(event)}\n\n`;
   }
 
+  private flushScheduled = false;
+
+  /**
+   * Frames go out in batches, at most every FLUSH_MS per stream, however many changes happened meanwhile: one TLS
+   * record and one write per console instead of one per change (20 consoles deciding flat out make thousands a
+   * second). A change waits at most FLUSH_MS for it.
+   */
   private broadcast(event: Pushed): void {
+    this.observe?.(event);
     if (this.streams.size === 0) return;
     const frame = this.frame(event);
-    for (const s of this.streams) this.write(s, frame);
-    this.observe?.(event);
+    for (const s of this.streams) s.pending += frame;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => {
+      this.flushScheduled = false;
+      for (const s of this.streams) if (s.pending) this.write(s, '');
+    }, FLUSH_MS);
   }
 
+  /** Writes what is queued for the stream, then `text` (an access event or a keep-alive goes after the changes). */
   private write(s: Stream, text: string): void {
+    text = s.pending + text;
+    s.pending = '';
     if (s.res.writableEnded || s.res.destroyed) {
       this.streams.delete(s);
       return;

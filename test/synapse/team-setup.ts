@@ -70,7 +70,9 @@ export interface ServeProcess {
 
 /** Starts `matchdesk serve` (bin/matchdesk.mjs) and waits for its `listening on <url>` line. */
 export async function startServe(args: string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'matchdesk.mjs'), 'serve', ...args], {
+  // SERVE_NODE_ARGS: extra node flags for the server process (e.g. --cpu-prof when profiling bench:team).
+  const nodeArgs = (process.env.SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'bin', 'matchdesk.mjs'), 'serve', ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

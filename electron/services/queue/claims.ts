@@ -1,4 +1,5 @@
 import type { Db } from '../store/database';
+import { stmt } from '../store/statements';
 import { ContractError } from '../../../shared/result';
 import type { Claim, QueueStatus } from '../../../shared/contract';
 import type { ChangeFeed } from '../events/change-feed';
@@ -44,7 +45,7 @@ export class ClaimService {
   ) {}
 
   active(queueItemId: number): Claim | null {
-    const row = this.db.prepare('SELECT * FROM claims WHERE queue_item_id = ? AND expires_at > ?').get(queueItemId, this.now()) as ClaimRow | undefined;
+    const row = stmt(this.db, 'SELECT * FROM claims WHERE queue_item_id = ? AND expires_at > ?').get(queueItemId, this.now()) as ClaimRow | undefined;
     return row ? toClaim(row) : null;
   }
 
@@ -52,25 +53,24 @@ export class ClaimService {
   acquire(queueItemId: number, reviewer: string, sessionId: string): { acquired: boolean; claim: Claim | null } {
     let fresh = false;
     const result = this.db.transaction(() => {
-      const item = this.db.prepare('SELECT status FROM queue_items WHERE id = ?').get(queueItemId) as { status: QueueStatus } | undefined;
+      const item = stmt(this.db, 'SELECT status FROM queue_items WHERE id = ?').get(queueItemId) as { status: QueueStatus } | undefined;
       if (!item) throw new ContractError('not_found', `Queue item ${queueItemId} does not exist`);
       const at = this.now();
-      const current = this.db.prepare('SELECT * FROM claims WHERE queue_item_id = ?').get(queueItemId) as ClaimRow | undefined;
+      const current = stmt(this.db, 'SELECT * FROM claims WHERE queue_item_id = ?').get(queueItemId) as ClaimRow | undefined;
       if (current && current.expires_at > at && (current.reviewer !== reviewer || current.session_id !== sessionId)) {
         return { acquired: false, claim: toClaim(current) };
       }
       this.refuseOwnEscalation(queueItemId, item.status, reviewer);
       const renewing = current !== undefined && current.expires_at > at;
       const claimedAt = renewing ? current.claimed_at : at;
-      this.db
-        .prepare(
+      stmt(this.db, 
           `INSERT INTO claims (queue_item_id, reviewer, session_id, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (queue_item_id) DO UPDATE SET reviewer = excluded.reviewer, session_id = excluded.session_id,
              claimed_at = excluded.claimed_at, expires_at = excluded.expires_at`,
         )
         .run(queueItemId, reviewer, sessionId, claimedAt, at + this.leaseMs);
       // Someone else has now had the item: whoever skipped it may be served it again.
-      this.db.prepare('DELETE FROM queue_skips WHERE queue_item_id = ? AND reviewer <> ?').run(queueItemId, reviewer);
+      stmt(this.db, 'DELETE FROM queue_skips WHERE queue_item_id = ? AND reviewer <> ?').run(queueItemId, reviewer);
       fresh = !renewing;
       return { acquired: true, claim: { queueItemId, reviewer, sessionId, claimedAt, expiresAt: at + this.leaseMs } };
     }).immediate();
@@ -95,8 +95,7 @@ export class ClaimService {
         ...(this.policy.distinctSecondReviewer ? [`NOT (q.status = 'escalated' AND ${LATEST_ESCALATOR_SQL} = @reviewer)`] : []),
         ...(afterId !== undefined ? ['q.id <> @afterId'] : []),
       ].join(' AND ');
-      const row = this.db
-        .prepare(`SELECT q.id FROM queue_items q WHERE ${where} ORDER BY ${built.orderBy} LIMIT 1`)
+      const row = stmt(this.db, `SELECT q.id FROM queue_items q WHERE ${where} ORDER BY ${built.orderBy} LIMIT 1`)
         .get({ ...built.params, status, at, reviewer, sessionId, ...(afterId !== undefined ? { afterId } : {}) }) as { id: number } | undefined;
       if (!row) return { acquired: false, claim: null };
       const result = this.acquire(row.id, reviewer, sessionId);
@@ -109,8 +108,8 @@ export class ClaimService {
   release(reviewer: string, sessionId: string, queueItemId?: number): number {
     const rows = (
       queueItemId !== undefined
-        ? this.db.prepare('DELETE FROM claims WHERE queue_item_id = ? AND reviewer = ? AND session_id = ? RETURNING queue_item_id').all(queueItemId, reviewer, sessionId)
-        : this.db.prepare('DELETE FROM claims WHERE reviewer = ? AND session_id = ? RETURNING queue_item_id').all(reviewer, sessionId)
+        ? stmt(this.db, 'DELETE FROM claims WHERE queue_item_id = ? AND reviewer = ? AND session_id = ? RETURNING queue_item_id').all(queueItemId, reviewer, sessionId)
+        : stmt(this.db, 'DELETE FROM claims WHERE reviewer = ? AND session_id = ? RETURNING queue_item_id').all(reviewer, sessionId)
     ) as { queue_item_id: number }[];
     for (const r of rows) this.events?.publish({ type: 'claim', queueItemId: r.queue_item_id, claim: null });
     return rows.length;
@@ -118,45 +117,45 @@ export class ClaimService {
 
   /** A lead frees an item someone else holds (they left, or went on a break with it open). */
   releaseHeldBy(queueItemId: number): Claim | null {
-    const row = this.db.prepare('DELETE FROM claims WHERE queue_item_id = ? AND expires_at > ? RETURNING *').get(queueItemId, this.now()) as ClaimRow | undefined;
+    const row = stmt(this.db, 'DELETE FROM claims WHERE queue_item_id = ? AND expires_at > ? RETURNING *').get(queueItemId, this.now()) as ClaimRow | undefined;
     if (row) this.events?.publish({ type: 'claim', queueItemId, claim: null });
     return row ? toClaim(row) : null;
   }
 
   /** Every lease of a reviewer (their session ended or their access did). */
   releaseAllOf(reviewer: string): number {
-    const rows = this.db.prepare('DELETE FROM claims WHERE reviewer = ? RETURNING queue_item_id').all(reviewer) as { queue_item_id: number }[];
+    const rows = stmt(this.db, 'DELETE FROM claims WHERE reviewer = ? RETURNING queue_item_id').all(reviewer) as { queue_item_id: number }[];
     for (const r of rows) this.events?.publish({ type: 'claim', queueItemId: r.queue_item_id, claim: null });
     return rows.length;
   }
 
-  /** Ends the lease after a decision, whoever held it (the decision itself checked the holder). */
+  /**
+   * Ends the lease after a decision, whoever held it (the decision itself checked the holder). Consoles are not told
+   * separately: the pushed decision already frees the item on their screens.
+   */
   releaseItem(queueItemId: number): void {
-    const gone = this.db.prepare('DELETE FROM claims WHERE queue_item_id = ?').run(queueItemId).changes;
-    if (gone) this.events?.publish({ type: 'claim', queueItemId, claim: null });
+    stmt(this.db, 'DELETE FROM claims WHERE queue_item_id = ?').run(queueItemId);
   }
 
   /** A reviewer skipped the item: on a team, it is not served to them again until someone else has had it. */
   recordSkip(queueItemId: number, reviewer: string): void {
     if (!this.policy.sharedSkips) return;
-    this.db
-      .prepare('INSERT INTO queue_skips (queue_item_id, reviewer, skipped_at) VALUES (?, ?, ?) ON CONFLICT (queue_item_id, reviewer) DO UPDATE SET skipped_at = excluded.skipped_at')
+    stmt(this.db, 'INSERT INTO queue_skips (queue_item_id, reviewer, skipped_at) VALUES (?, ?, ?) ON CONFLICT (queue_item_id, reviewer) DO UPDATE SET skipped_at = excluded.skipped_at')
       .run(queueItemId, reviewer, this.now());
   }
 
   /** Items this reviewer skipped that nobody else has had since (the console does not serve them to them). */
   skippedBy(reviewer: string, ids: number[]): Set<number> {
     if (!this.policy.sharedSkips || ids.length === 0) return new Set();
-    const rows = this.db
-      .prepare(`SELECT queue_item_id FROM queue_skips WHERE reviewer = ? AND queue_item_id IN (${ids.map(() => '?').join(',')})`)
+    const rows = stmt(this.db, `SELECT queue_item_id FROM queue_skips WHERE reviewer = ? AND queue_item_id IN (${ids.map(() => '?').join(',')})`)
       .all(reviewer, ...ids) as { queue_item_id: number }[];
     return new Set(rows.map((r) => r.queue_item_id));
   }
 
   list(): Claim[] {
     const at = this.now();
-    this.db.prepare('DELETE FROM claims WHERE expires_at <= ?').run(at);
-    return (this.db.prepare('SELECT * FROM claims ORDER BY claimed_at').all() as ClaimRow[]).map(toClaim);
+    stmt(this.db, 'DELETE FROM claims WHERE expires_at <= ?').run(at);
+    return (stmt(this.db, 'SELECT * FROM claims ORDER BY claimed_at').all() as ClaimRow[]).map(toClaim);
   }
 
   /**
@@ -166,9 +165,9 @@ export class ClaimService {
    */
   guardDecision(queueItemId: number, reviewer: string, sessionId: string | undefined): void {
     this.db.transaction(() => {
-      const item = this.db.prepare('SELECT status FROM queue_items WHERE id = ?').get(queueItemId) as { status: QueueStatus } | undefined;
+      const item = stmt(this.db, 'SELECT status FROM queue_items WHERE id = ?').get(queueItemId) as { status: QueueStatus } | undefined;
       if (item && item.status !== 'pending' && item.status !== 'escalated' && item.status !== 'skipped') {
-        const by = this.db.prepare('SELECT reviewer FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1').get(queueItemId) as { reviewer: string } | undefined;
+        const by = stmt(this.db, 'SELECT reviewer FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1').get(queueItemId) as { reviewer: string } | undefined;
         throw new ContractError('conflict', `Queue item ${queueItemId} was already decided${by ? ` by ${by.reviewer}` : ''} (${item.status.replace('_', ' ')})`);
       }
       const held = this.active(queueItemId);
@@ -189,7 +188,7 @@ export class ClaimService {
 
   private refuseOwnEscalation(queueItemId: number, status: QueueStatus, reviewer: string): void {
     if (!this.policy.distinctSecondReviewer || status !== 'escalated') return;
-    const row = this.db.prepare(`SELECT ${LATEST_ESCALATOR_SQL} AS by FROM queue_items q WHERE q.id = ?`).get(queueItemId) as { by: string | null } | undefined;
+    const row = stmt(this.db, `SELECT ${LATEST_ESCALATOR_SQL} AS by FROM queue_items q WHERE q.id = ?`).get(queueItemId) as { by: string | null } | undefined;
     if (row?.by === reviewer) {
       throw new ContractError('conflict', `You escalated queue item ${queueItemId}: its second review goes to someone else`);
     }
