@@ -5,6 +5,7 @@ import { startSynapse, type SynapseHarness } from './harness';
 import { createTeamRoom, setPowerLevel, writeTeamConfig, type TeamRoom } from './team-setup';
 import { loadServerConfig } from '../../electron/server/config';
 import { startTeamServer, type TeamServer } from '../../electron/server/team-server';
+import { bearerToken, errorFor, sendJson } from '../../electron/server/http-kit';
 import { TeamServerClient } from '../../electron/team-client/team-server-client';
 import { requestOpenIdToken } from '../../electron/team-client/matrix-openid';
 import type { AccessEvent, Pushed } from '../../shared/events';
@@ -46,7 +47,22 @@ describe('matchdesk serve: Matrix OpenID sign-in, roles from the management room
     team = await createTeamRoom(hs, { lena: 100, rita: 50, dora: 50, low: 10, outsider: 'outside' });
     cert = makeTestCert(temp.dir);
     const file = writeTeamConfig(temp.dir, { hs, roomId: team.roomId, cert, dataDir: join(temp.dir, 'data'), extra: { roles: { refreshSeconds: 5 }, sessions: { burst: 40, ratePerSecond: 5 } } });
-    server = await startTeamServer({ config: loadServerConfig({ config: file }), version: 'test', log: () => undefined });
+    server = await startTeamServer({
+      config: loadServerConfig({ config: file }),
+      version: 'test',
+      log: () => undefined,
+      // A route with its own authentication, as a bot API would mount (the built-in checks still apply to it).
+      extraRoutes: (app) => [
+        {
+          method: 'GET',
+          path: '/api/v1/test-bot',
+          async handle({ req, res, headers }) {
+            if (bearerToken(req) !== 'bot-key-1') throw errorFor('unauthorized', 'Unknown bot key');
+            sendJson(res, 200, { pending: app.services.queue.counts().pending }, headers);
+          },
+        },
+      ],
+    });
     client = new TeamServerClient(server.url, { ca: cert.ca });
     for (const who of ['lena', 'rita', 'dora']) {
       const r = await signIn(who);
@@ -169,6 +185,16 @@ describe('matchdesk serve: Matrix OpenID sign-in, roles from the management room
     const limited = answers.filter((a) => !a.ok && a.error.code === 'rate_limited');
     expect(limited.length).toBeGreaterThan(0);
     expect(await call('rita', 'queue.counts', {})).toMatchObject({ ok: true });
+  });
+
+  it('mounts extra routes with their own authentication', async () => {
+    const host = new URL(server.url).host;
+    expect((await raw(server.url, { path: '/api/v1/test-bot', headers: { Host: host } }, cert.ca)).status).toBe(401);
+    expect((await raw(server.url, { path: '/api/v1/test-bot', headers: { Host: host, Authorization: `Bearer ${tokens.lena}` } }, cert.ca)).status).toBe(401);
+    const ok = await raw(server.url, { path: '/api/v1/test-bot', headers: { Host: host, Authorization: 'Bearer bot-key-1' } }, cert.ca);
+    expect(ok.status).toBe(200);
+    expect(ok.headers['cache-control']).toBe('no-store');
+    expect((await raw(server.url, { path: '/api/v1/test-bot', headers: { Host: 'evil.example', Authorization: 'Bearer bot-key-1' } }, cert.ca)).status).toBe(421);
   });
 
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
