@@ -188,6 +188,8 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
           // item this console picked by itself moves on to the next free one.
           if (!r.acquired && r.claim) patchItem(queryClient, current, (item) => ({ ...item, claim: r.claim }));
           if (!alive || !r.claim) return;
+          // An item this console picked by itself stays put once it holds it, even if one above it frees up.
+          if (r.acquired) setCurrentId((id) => id ?? current);
           setClaims((m) => new Map(m).set(current, { kind: r.acquired ? 'mine' : 'other', claim: r.claim! }));
         })
         .catch(() => undefined);
