@@ -13,7 +13,7 @@ function fakeFetch(answer: { status: number; body: unknown }) {
   return { fn, calls };
 }
 
-describe('OpenID sign-in checks (no SSRF: only configured homeservers are asked)', () => {
+describe('OpenID sign-in checks (no SSRF: only configured homeservers are asked) — a fake fetch, since Synapse cannot be made to vouch for another server or to redirect; the real exchange is in test/synapse/team-server', () => {
   it('asks the configured URL of the named homeserver, without following redirects', async () => {
     const f = fakeFetch({ status: 200, body: { sub: '@ann:example.org' } });
     await expect(verifyOpenIdToken(token('example.org'), trusted, f.fn)).resolves.toBe('@ann:example.org');
