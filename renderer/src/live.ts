@@ -44,8 +44,11 @@ export function startLiveUpdates(queryClient: QueryClient, onState: (live: boole
         break;
       case 'decision':
       case 'undo':
-        if (event.type === 'decision') decidedElsewhere.set(event.queueItemId, { reviewer: event.reviewer, status: event.status });
-        else decidedElsewhere.delete(event.queueItemId);
+        if (event.type === 'decision') {
+          decidedElsewhere.set(event.queueItemId, { reviewer: event.reviewer, status: event.status });
+          // Only rows still on screen need it: keep the latest few thousand.
+          if (decidedElsewhere.size > 5_000) decidedElsewhere.delete(decidedElsewhere.keys().next().value!);
+        } else decidedElsewhere.delete(event.queueItemId);
         patchItem(queryClient, event.queueItemId, (item) => ({ ...item, status: event.status, claim: null }));
         void queryClient.invalidateQueries({ queryKey: ['queue.get', event.queueItemId] });
         refreshSoon();
