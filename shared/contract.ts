@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkServiceUrl } from './url-policy';
+import { ROLES, type CallContext } from './call-context';
 
 // Every call the renderer can make. The main process implements each once (electron/services/api);
 // the preload (IPC) and the loopback HTTP server are two transports for the same table.
@@ -134,6 +135,10 @@ export const queueItemSchema = z.object({
   reportCount: z.number().int().nonnegative(),
   /** The active lease on the item, if any (see claims.*). */
   claim: z.lazy(() => claimSchema).nullable().optional(),
+  /** On a team server: the caller skipped this item and nobody else has had it since (not served to them again yet). */
+  skippedByMe: z.boolean().optional(),
+  /** Who escalated it, for an escalated item (its second review goes to someone else). */
+  escalatedBy: z.string().nullable().optional(),
 });
 
 /** One user report of a Matrix event (reason and score as the reporter gave them: untrusted text). */
@@ -271,6 +276,8 @@ export const wellbeingStateSchema = z.object({
   effective: wellbeingSettingsSchema,
   revealedToday: z.number().int(),
   day: z.string(),
+  /** Minutes today in which this reviewer did review work (only they see it). */
+  activeMinutesToday: z.number().int().optional(),
 });
 const verdictCounts = { confirm: z.number().int(), false_positive: z.number().int(), escalate: z.number().int(), skip: z.number().int() };
 export const statsOverviewSchema = z.object({
@@ -355,6 +362,19 @@ export const hmaSettingsSchema = z.object({
   keys: z.object({ all: z.boolean(), hasher: z.boolean(), matcher: z.boolean(), curator: z.boolean() }),
 });
 
+export const teamSessionSchema = z.object({
+  id: z.string(),
+  userId: z.string(),
+  /** What the console said it is (desktop, browser shell, and the machine's name). */
+  client: z.string(),
+  role: z.enum(ROLES).nullable(),
+  createdAt: z.number().int(),
+  lastSeenAt: z.number().int(),
+  expiresAt: z.number().int(),
+  /** The session this call came with. */
+  current: z.boolean(),
+});
+
 export const contract = {
   'app.info': {
     input: z.object({}).strict(),
@@ -365,6 +385,9 @@ export const contract = {
       transport: z.enum(['ipc', 'http']),
       secretsProtection: z.enum(['os-keychain', 'file-0600']),
       firstRun: z.boolean(),
+      /** The caller's role (a local console is a lead) and where the data lives: this machine, or a team server. */
+      role: z.enum(ROLES).optional(),
+      host: z.enum(['local', 'team']).optional(),
     }),
   },
   'demo.load': {
@@ -481,13 +504,56 @@ export const contract = {
     input: z.object({}).strict(),
     output: z.array(claimSchema),
   },
+  'claims.next': {
+    // Serves the caller the best open item nobody else holds (not one they escalated, nor one they skipped that nobody
+    // else has had since) and leases it; claim is null when there is none.
+    input: z
+      .object({
+        sessionId: sessionIdSchema,
+        status: z.enum(['pending', 'escalated']).default('pending'),
+        /** Not this one (the item being left). */
+        afterId: id.optional(),
+      })
+      .strict(),
+    output: z.object({ acquired: z.boolean(), claim: claimSchema.nullable() }),
+  },
+  'claims.releaseOthers': {
+    // A lead frees an item someone else holds (they left it open and went away).
+    input: z.object({ queueItemId: id }).strict(),
+    output: z.object({ released: claimSchema.nullable() }),
+  },
   'stats.overview': {
     input: z.object({ days: z.number().int().min(1).max(90).default(7) }).strict(),
     output: statsOverviewSchema,
   },
+  'stats.reviewers': {
+    // Per-reviewer decision figures (leads only). Wellbeing figures are never here.
+    input: z.object({ days: z.number().int().min(1).max(90).default(7) }).strict(),
+    output: z.array(
+      z.object({
+        reviewer: z.string(),
+        decisions: z.number().int(),
+        ...verdictCounts,
+        undone: z.number().int(),
+        lastDecidedAt: z.number().int().nullable(),
+        holding: z.number().int(),
+      }),
+    ),
+  },
   'wellbeing.get': {
     input: z.object({}).strict(),
     output: wellbeingStateSchema,
+  },
+  'wellbeing.team': {
+    // Team aggregates for leads: nobody's own figures.
+    input: z.object({}).strict(),
+    output: z.object({
+      day: z.string(),
+      reviewersActive: z.number().int(),
+      revealsToday: z.number().int(),
+      activeMinutesToday: z.number().int(),
+      overSoftLimit: z.number().int(),
+    }),
   },
   'wellbeing.setDefaults': {
     // For the whole install.
@@ -750,6 +816,16 @@ export const contract = {
       .strict(),
     output: z.array(auditEntrySchema),
   },
+  'sessions.list': {
+    // Team server sessions that still work: a lead sees everyone's, a reviewer their own. Empty on this machine.
+    input: z.object({}).strict(),
+    output: z.array(teamSessionSchema),
+  },
+  'sessions.revoke': {
+    // Ends a session at once (a lead: anyone's; a reviewer: their own).
+    input: z.object({ id: z.string().regex(/^[0-9a-f]{24}$/) }).strict(),
+    output: z.object({ revoked: z.boolean() }),
+  },
   'audit.verify': {
     input: z.object({}).strict(),
     output: z.object({
@@ -781,8 +857,11 @@ export type CallOutput<N extends CallName> = z.output<Contract[N]['output']>;
 
 /** What the renderer holds: one async function per call. */
 export type MatchdeskApi = { [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> };
-/** What the main process implements: handlers receive already-validated input. */
-export type ContractHandlers = { [N in CallName]: (input: ParsedInput<N>) => Promise<CallOutput<N>> | CallOutput<N> };
+/**
+ * What the services implement: handlers receive already-validated input and who is calling (the dispatcher has
+ * already checked that the caller's role allows the call). A handler that needs no caller simply ignores `ctx`.
+ */
+export type ContractHandlers = { [N in CallName]: (input: ParsedInput<N>, ctx: CallContext) => Promise<CallOutput<N>> | CallOutput<N> };
 
 export const callNames = Object.keys(contract) as CallName[];
 
@@ -815,3 +894,4 @@ export type MatchEvidence = z.output<typeof matchEvidenceSchema>;
 export type WellbeingSettings = z.output<typeof wellbeingSettingsSchema>;
 export type WellbeingState = z.output<typeof wellbeingStateSchema>;
 export type StatsOverview = z.output<typeof statsOverviewSchema>;
+export type TeamSession = z.output<typeof teamSessionSchema>;

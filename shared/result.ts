@@ -5,6 +5,11 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'unauthorized'
+  /** The caller's role does not allow this call (e.g. a reviewer managing banks). */
+  | 'forbidden'
+  /** The caller has no role at all on the team server (left the management room, or below the reviewer level). */
+  | 'no_access'
+  | 'rate_limited'
   | 'unavailable'
   | 'hash_failed'
   | 'internal';

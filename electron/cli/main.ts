@@ -3,15 +3,9 @@
  * used; to add one (e.g. `audit`, whose module handles `audit verify`), add an entry to COMMANDS.
  * Exit codes: 0 success, 1 the command ran but something failed, 2 usage error.
  */
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+import { EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from './io';
 
-export interface CliCommand {
-  /** Runs the command with the arguments after its name; resolves to the exit code. */
-  run(args: string[], io: CliIo): Promise<number>;
-}
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from './io';
 
 interface CommandEntry {
   usage: string;
@@ -25,16 +19,17 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'MD5, SHA-1, SHA-256 and PDQ (as HMA computes them) of media files',
     load: () => import('./commands/hash'),
   },
+  serve: {
+    usage: 'serve [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]',
+    summary: 'run the team server: one shared queue and outbox for every moderator console (Matrix OpenID sign-in)',
+    load: () => import('./commands/serve'),
+  },
   audit: {
     usage: 'audit verify|export [--data-dir DIR] [--format jsonl|csv] [--out FILE]',
     summary: 'check the audit log for tampering, or export it with its hash chain',
     load: () => import('./commands/audit'),
   },
 };
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
 
 const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),

@@ -10,12 +10,13 @@ import { BankImportJobs } from './banks/bank-import-jobs';
 import { LocalMatcher, localMediaMatcher } from './banks/local-matcher';
 import { MediaRepository } from './queue/media-repository';
 import { QueueService } from './queue/queue-service';
-import { IngestService } from './ingest/ingest-service';
+import { ClaimService, CLAIM_LEASE_MS, LOCAL_POLICY, type QueuePolicy } from './queue/claims';
+import { ChangeFeed } from './events/change-feed';
+import { IngestService, type MediaMatcher } from './ingest/ingest-service';
 import { MediaVault } from './media/media-vault';
 import { HashingPool, type HashingPoolOptions } from './hashing';
 import { hashingSettingsSchema } from './hashing-settings';
 import type { SecretStore } from './secrets/secret-store';
-import { createDispatcher, type Dispatch } from './api/dispatcher';
 import { SettingsRepository } from './settings/settings-repository';
 import { DecisionService } from './decisions/decision-service';
 import { OutboxDispatcher, type DispatcherOptions } from './decisions/outbox-dispatcher';
@@ -29,7 +30,6 @@ import { HmaConnection } from './hma-link/hma-connection';
 import { hmaExecutors } from './hma-link/hma-executors';
 import { hmaMediaMatcher } from './hma-link/hma-matcher';
 import type { HmaClientOptions } from './hma';
-import { createHandlers } from './api/handlers';
 
 export interface ServicesOptions {
   dataDir: string;
@@ -49,7 +49,6 @@ export interface ServicesOptions {
   hashing?: Pick<HashingPoolOptions, 'spawner' | 'decoderEntry' | 'maxPixels' | 'memoryLimitMb' | 'taskTimeoutMs' | 'isolation'>;
   /** How long encrypted media stays in the vault. */
   mediaRetentionMs?: number;
-  checkOutputs?: boolean;
   log?: (message: string) => void;
   /** Run the outbox dispatcher in the background (off in tests that drive it by hand). */
   startDispatcher?: boolean;
@@ -64,12 +63,21 @@ export interface ServicesOptions {
   resumeMatrix?: boolean;
   /** How often the audit head is anchored to the management room while something new was written. Default hourly. */
   auditAnchorIntervalMs?: number;
+  /** How long a claim (item lease) lasts without renewal (default 2 minutes; a team server uses 10). */
+  claimLeaseMs?: number;
+  /** How a team shares the queue (distinct second reviewer, shared skips); off on one machine. */
+  queuePolicy?: QueuePolicy;
+  /** Observer of every media lookup (the team server's latency metrics). */
+  observeLookup?: (matcher: string, ms: number, ok: boolean) => void;
 }
 
 export interface Services {
   readonly dataDir: string;
   readonly version: string;
+  /** The services' clock (tests move it). */
+  readonly now: () => number;
   readonly transport: 'ipc' | 'http';
+  /** Background work (ingest, imports) is attributed to this name; contract calls to their caller (CallContext). */
   readonly reviewer: string;
   readonly secrets: SecretStore;
   readonly db: Db;
@@ -83,6 +91,10 @@ export interface Services {
   readonly matcher: LocalMatcher;
   readonly media: MediaRepository;
   readonly queue: QueueService;
+  readonly claims: ClaimService;
+  readonly policy: QueuePolicy;
+  /** Every change consoles should see at once (claims, decisions, new items): pushed to them. */
+  readonly changes: ChangeFeed;
   readonly ingest: IngestService;
   readonly vault: MediaVault;
   readonly pool: HashingPool;
@@ -92,7 +104,6 @@ export interface Services {
   readonly matrix: MatrixAccount;
   readonly hma: HmaConnection;
   readonly pickFolder?: () => Promise<string | null>;
-  dispatch: Dispatch;
   isFirstRun(): boolean;
   close(): Promise<void>;
 }
@@ -127,9 +138,12 @@ export function createServices(options: ServicesOptions): Services {
     now,
   );
   const media = new MediaRepository(db, now);
-  const queue = new QueueService(db, now);
+  const changes = new ChangeFeed(now);
+  const policy = options.queuePolicy ?? LOCAL_POLICY;
+  const queue = new QueueService(db, now, changes);
+  const claims = new ClaimService(db, now, options.claimLeaseMs ?? CLAIM_LEASE_MS, changes, policy);
   const settings = new SettingsRepository(db);
-  const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now);
+  const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now, { events: changes, sharedSkips: policy.sharedSkips });
   let matrix: MatrixAccount | null = null;
   const hma = new HmaConnection(settings, options.secrets, options.hmaClient);
   const outbox = new OutboxDispatcher(
@@ -154,7 +168,7 @@ export function createServices(options: ServicesOptions): Services {
     ...options.hashing,
   });
   const reviewer = options.reviewer ?? safeUserName();
-  const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)], actor: () => reviewer, workers, now });
+  const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)].map((m) => timed(m, options.observeLookup)), actor: () => reviewer, workers, now });
   matrix = new MatrixAccount({
     settings,
     secrets: options.secrets,
@@ -192,6 +206,7 @@ export function createServices(options: ServicesOptions): Services {
   if (options.startDispatcher ?? true) outbox.start();
 
   const services: Services = {
+    now,
     dataDir: options.dataDir,
     version: options.version,
     transport: options.transport,
@@ -206,6 +221,9 @@ export function createServices(options: ServicesOptions): Services {
     matcher,
     media,
     queue,
+    claims,
+    policy,
+    changes,
     ingest,
     vault,
     pool,
@@ -215,7 +233,6 @@ export function createServices(options: ServicesOptions): Services {
     matrix,
     hma,
     pickFolder: options.pickFolder,
-    dispatch: async () => ({ ok: false, error: { code: 'internal', message: 'not ready' } }),
     isFirstRun: () => {
       const row = db.prepare('SELECT (SELECT COUNT(*) FROM media_items) + (SELECT COUNT(*) FROM banks) AS n').get() as { n: number };
       return row.n === 0;
@@ -236,11 +253,25 @@ export function createServices(options: ServicesOptions): Services {
       db.close();
     },
   };
-  services.dispatch = createDispatcher(createHandlers(services), {
-    checkOutputs: options.checkOutputs,
-    onInternalError: (name, error) => options.log?.(`call ${name} failed: ${error instanceof Error ? error.stack : String(error)}`),
-  });
   return services;
+}
+
+function timed(matcher: MediaMatcher, observe: ServicesOptions['observeLookup']): MediaMatcher {
+  if (!observe) return matcher;
+  return {
+    name: matcher.name,
+    match: async (signals) => {
+      const started = performance.now();
+      try {
+        const result = await matcher.match(signals);
+        observe(matcher.name, performance.now() - started, true);
+        return result;
+      } catch (error) {
+        observe(matcher.name, performance.now() - started, false);
+        throw error;
+      }
+    },
+  };
 }
 
 function safeUserName(): string {

@@ -3,12 +3,15 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Dispatch } from '../services/api/dispatcher';
-import type { ErrorCode } from '../../shared/result';
+import { STATUS_FOR } from '../http/status';
+import type { ConsoleEvent } from '../../shared/events';
 import { contentSecurityPolicy, SECURITY_HEADERS } from '../security/csp';
 import { mimeFor, resolveStaticPath } from '../security/static-files';
 
 export interface HttpTransportOptions {
   dispatch: Dispatch;
+  /** Live changes for the page (GET /api/events, Server-Sent Events, same token as the calls). */
+  events?: (listener: (event: ConsoleEvent) => void) => () => void;
   /** The built renderer (renderer/dist). */
   staticRoot: string;
   port?: number;
@@ -24,17 +27,6 @@ export interface HttpTransport {
   readonly server: Server;
   close(): Promise<void>;
 }
-
-const STATUS_FOR: Record<ErrorCode, number> = {
-  invalid_input: 400,
-  unknown_call: 404,
-  not_found: 404,
-  conflict: 409,
-  unauthorized: 401,
-  unavailable: 503,
-  hash_failed: 422,
-  internal: 500,
-};
 
 const DEFAULT_MAX_BODY = 128 * 1024 * 1024;
 const LOOPBACK_HOST = '127.0.0.1';
@@ -126,6 +118,10 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
       send(res, 403, 'Forbidden', 'text/plain; charset=utf-8');
       return;
     }
+    if (url.pathname === '/api/events' && options.events) {
+      handleEvents(req, res, options.events);
+      return;
+    }
     if (url.pathname.startsWith('/api/')) {
       await handleApi(req, res, url.pathname.slice('/api/'.length));
       return;
@@ -167,6 +163,30 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     }
     const envelope = await options.dispatch(name, input);
     sendJson(res, envelope.ok ? 200 : STATUS_FOR[envelope.error.code], envelope);
+  }
+
+  function handleEvents(req: IncomingMessage, res: ServerResponse, subscribe: NonNullable<HttpTransportOptions['events']>): void {
+    if (req.headers.origin !== undefined && req.headers.origin !== origin) {
+      sendJson(res, 403, { ok: false, error: { code: 'unauthorized', message: 'Cross-origin requests are refused' } });
+      return;
+    }
+    if (req.method !== 'GET') {
+      send(res, 405, 'Method Not Allowed', 'text/plain; charset=utf-8', { Allow: 'GET' });
+      return;
+    }
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.socket?.setNoDelay(true);
+    res.write(': live\n\n');
+    const unsubscribe = subscribe((event) => {
+      if (!res.writableEnded) res.write(`data: ${JSON.stringify(event)}\n\n`);
+    });
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const end = () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    };
+    req.once('close', end);
+    res.once('close', end);
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {

@@ -5,6 +5,7 @@ import { createServices, type Services } from '../../electron/services/app-servi
 import { FileSecretStore, plainCodec } from '../../electron/services/secrets/secret-store';
 import { startHttpTransport, type HttpTransport } from '../../electron/web/http-transport';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 const GARBAGE: unknown[] = [null, 42, 'a string', true, [], [1, 2], { unexpectedField: 1 }];
 
@@ -27,10 +28,9 @@ describe('every contract call rejects malformed input with a typed error, never 
       version: 'test',
       transport: 'http',
       secrets: new FileSecretStore(join(temp.dir, 'secrets.json'), plainCodec),
-      checkOutputs: true,
       workers: 1,
     });
-    http = await startHttpTransport({ dispatch: services.dispatch, staticRoot: temp.dir });
+    http = await startHttpTransport({ dispatch: localDispatch(services), staticRoot: temp.dir });
   });
   afterAll(async () => {
     await http.close();
@@ -40,7 +40,7 @@ describe('every contract call rejects malformed input with a typed error, never 
 
   it.each(callNames)('%s', async (name) => {
     for (const payload of [...GARBAGE, ...fieldAttacks(name)]) {
-      const result = await services.dispatch(name, payload);
+      const result = await localDispatch(services)(name, payload);
       if (result.ok) {
         // Only payloads that happen to be valid for the schema may pass (e.g. NaN is never valid, so none here).
         expect(contract[name].input.safeParse(payload).success, `${name} accepted ${JSON.stringify(payload)}`).toBe(true);
@@ -52,9 +52,9 @@ describe('every contract call rejects malformed input with a typed error, never 
   });
 
   it('unknown call names and non-string names are typed errors', async () => {
-    expect(await services.dispatch('constructor', {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } });
-    expect(await services.dispatch('__proto__', {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } });
-    expect(await services.dispatch(42 as unknown as string, {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } });
+    expect(await localDispatch(services)('constructor', {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } });
+    expect(await localDispatch(services)('__proto__', {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } });
+    expect(await localDispatch(services)(42 as unknown as string, {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } });
   });
 
   it('over HTTP, malformed payloads get 400 with the issues, and the server keeps answering', async () => {
@@ -74,8 +74,8 @@ describe('every contract call rejects malformed input with a typed error, never 
     db.prepare("INSERT INTO media_items (id, source, source_ref, byte_length, md5, sha256, created_at) VALUES (1, 'local_file', '/x', 1, 'a', 'b', 0)").run();
     services.queue.enqueue(1, [{ matcher: 'local', bankName: 'B', contentRef: '1', signalType: 'md5', signal: 'a', distance: 0, label: null, severity: 50 }]);
     const id = services.queue.list({ limit: 1, offset: 0 }).items[0]!.id;
-    expect(await services.dispatch('queue.decide', { id, verdict: 'confirm' })).toMatchObject({ ok: true });
-    expect(await services.dispatch('queue.decide', { id, verdict: 'false_positive' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await localDispatch(services)('queue.decide', { id, verdict: 'confirm' })).toMatchObject({ ok: true });
+    expect(await localDispatch(services)('queue.decide', { id, verdict: 'false_positive' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
     expect(services.queue.get(id).decisions).toHaveLength(1);
   });
 });

@@ -11,6 +11,7 @@ import { AuditAnchors, type AnchorTarget } from '../../electron/services/audit/a
 import { openDatabase } from '../../electron/services/store/database';
 import { migrations } from '../../electron/services/store/migrations';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 const temps: ReturnType<typeof tempDir>[] = [];
 const open: Services[] = [];
@@ -28,7 +29,6 @@ function app(dir?: string): { services: Services; dir: string } {
     version: 'test',
     transport: 'http',
     secrets: new FileSecretStore(join(root, 'secrets.json'), plainCodec),
-    checkOutputs: true,
     startDispatcher: false,
     resumeMatrix: false,
   });
@@ -60,7 +60,7 @@ function rechain(db: Database.Database): void {
 }
 
 async function verify(services: Services) {
-  const r = await services.dispatch('audit.verify', {});
+  const r = await localDispatch(services)('audit.verify', {});
   if (!r.ok) throw new Error(r.error.message);
   return r.value as { ok: boolean; firstBadSeq: number | null; problem: string | null; keyed?: boolean; headsChecked?: number };
 }

@@ -12,6 +12,7 @@ import { startSynapse, type SynapseHarness } from '../synapse/harness';
 import { startHmaDouble } from '../hma-double';
 import { HmaClient } from '../../electron/services/hma';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 const TARGET_KILLS = Number(process.env.CRASH_KILLS ?? '100');
 const BATCH = 6;
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   await services.matrix.signIn({ homeserverUrl: hs.baseUrl, accessToken: hs.admin.accessToken, managementRoom });
   const plans = services.settings.get('actionPlans', (await import('../../electron/services/decisions/action-plans')).actionPlanSchema);
   services.settings.set('actionPlans', { ...plans, undoWindowMs: 0, confirm: { ...plans.confirm, addToHmaBank: 'CRASH_CONFIRMED' } });
-  await services.dispatch('hma.saveSettings', { enabled: true, baseUrl: hma.url, apiKey: 'crash-key', timeoutMs: 1_000 });
+  await localDispatch(services)('hma.saveSettings', { enabled: true, baseUrl: hma.url, apiKey: 'crash-key', timeoutMs: 1_000 });
   const roomId = await hs.createRoom(hs.user.accessToken, { name: 'Crash room' });
   await services.matrix.stop();
 

@@ -9,6 +9,7 @@ import { HmaClient } from '../../electron/services/hma';
 import { startHmaDouble, type HmaDouble } from '../hma-double';
 import { fixturePdqHasher } from '../hma-double/hashers';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'pdq');
 const vector = (file: string) => readFileSync(join(FIXTURES, 'vectors.tsv'), 'utf8').split('\n').find((l) => l.startsWith(`${file}\t`))!.split('\t')[1]!;
@@ -21,7 +22,7 @@ const clock = { now: Date.now() };
 const temp = tempDir('matchdesk-hma-app-');
 
 async function call<T = unknown>(name: string, input: unknown = {}): Promise<T> {
-  const result = await services.dispatch(name, input);
+  const result = await localDispatch(services)(name, input);
   if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
   return result.value as T;
 }
@@ -51,7 +52,6 @@ beforeEach(async () => {
     version: 'test',
     transport: 'http',
     secrets: new FileSecretStore(join(temp.dir, `s-${Math.random().toString(36).slice(2)}.json`), plainCodec),
-    checkOutputs: true,
     startDispatcher: false,
     resumeMatrix: false,
     now: () => clock.now,

@@ -10,6 +10,7 @@ import { createServices, type Services } from '../../electron/services/app-servi
 import { FileSecretStore, plainCodec } from '../../electron/services/secrets/secret-store';
 import type { IngestJob } from '../../shared/contract';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 import { gifBomb, jpegBomb, normalJpeg, writePng16Bomb } from '../hashing/bombs';
 
 const CRASHING_DECODER = fileURLToPath(new URL('../hashing/workers/crashing-decoder.mjs', import.meta.url));
@@ -18,7 +19,7 @@ const folder = join(temp.dir, 'incoming');
 let services: Services;
 
 async function call<T = unknown>(name: string, input: unknown = {}): Promise<T> {
-  const result = await services.dispatch(name, input);
+  const result = await localDispatch(services)(name, input);
   if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
   return result.value as T;
 }
@@ -37,7 +38,6 @@ beforeAll(async () => {
     version: 'test',
     transport: 'http',
     secrets: new FileSecretStore(join(temp.dir, 'secrets.json'), plainCodec),
-    checkOutputs: true,
     startDispatcher: false,
     resumeMatrix: false,
     hashing: { decoderEntry: CRASHING_DECODER },

@@ -9,6 +9,7 @@ import { withDesktopEffects } from '../../electron/main/desktop-effects';
 import { createServices } from '../../electron/services/app-services';
 import { FileSecretStore, plainCodec } from '../../electron/services/secrets/secret-store';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 type Item = { role?: string; label?: string; accelerator?: string; submenu?: Item[] };
 const flatten = (items: Item[]): Item[] => items.flatMap((i) => [i, ...flatten(i.submenu ?? [])]);
@@ -48,13 +49,15 @@ describe('screen-capture protection', () => {
 
   it('is on by default, and the window follows the setting as it changes (a stand-in window records the calls)', async () => {
     const calls: boolean[] = [];
-    const dispatch = withDesktopEffects(services.dispatch, { setContentProtection: (on) => calls.push(on) }, services);
-    expect(calls).toEqual([true]); // applied at start from the stored setting (default on)
+    const dispatch = withDesktopEffects(localDispatch(services), { setContentProtection: (on) => calls.push(on) });
+    await dispatch.applied;
+    expect(calls).toEqual([true]); // protected at once; the stored setting (default on) changes nothing
     const get = await dispatch('settings.getDesktop', {});
     expect(get).toMatchObject({ ok: true, value: { screenCaptureProtection: true } });
+    expect(calls).toEqual([true, true]);
     await dispatch('settings.setDesktop', { screenCaptureProtection: false });
     await dispatch('settings.setDesktop', { screenCaptureProtection: true });
-    expect(calls).toEqual([true, false, true]);
+    expect(calls).toEqual([true, true, false, true]);
     expect(services.audit.list(2).map((r) => r.action)).toEqual(['settings.desktop', 'settings.desktop']);
   });
 });

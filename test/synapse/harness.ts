@@ -6,7 +6,8 @@
 //   await hs.dispose();                         // afterAll: stop and delete the temp dir
 //
 // Synapse binds 127.0.0.1 only, on a free port, with a sqlite DB, media store and logs in a
-// temp dir. Federation is off (no federation listener, empty whitelist), url previews are off,
+// temp dir. Federation is off (no federation listener, empty whitelist; the listener serves the `openid` resource,
+// which is only the OpenID userinfo endpoint integration managers and the team server use), url previews are off,
 // authenticated media is on. Rate limits default to relaxed; `rateLimits: 'strict'` makes
 // rc_message/rc_login/... tight enough to provoke 429s.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -202,7 +203,8 @@ function buildConfig(o: {
         type: 'http',
         tls: false,
         x_forwarded: false,
-        resources: [{ names: ['client'], compress: false }],
+        // `openid` serves only /_matrix/federation/v1/openid/userinfo (no federation): how the team server checks sign-ins.
+        resources: [{ names: ['client', 'openid'], compress: false }],
       },
     ],
     database: { name: 'sqlite3', args: { database: join(o.dir, 'homeserver.db') } },

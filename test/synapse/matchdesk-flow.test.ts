@@ -9,6 +9,7 @@ import { hashBytes } from '../../electron/services/hashing';
 import { startSynapse, type SynapseHarness } from './harness';
 import { waitFor } from './helpers';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 let hs: SynapseHarness;
 let services: Services;
@@ -16,7 +17,7 @@ let managementRoomId: string;
 const temp = tempDir('matchdesk-synapse-flow-');
 
 async function call<T = unknown>(name: string, input: unknown = {}): Promise<T> {
-  const result = await services.dispatch(name, input);
+  const result = await localDispatch(services)(name, input);
   if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
   return result.value as T;
 }
@@ -77,7 +78,6 @@ beforeAll(async () => {
     transport: 'http',
     secrets: new FileSecretStore(join(temp.dir, 'secrets.json'), plainCodec),
     reviewer: 'moderator-1',
-    checkOutputs: true,
     startDispatcher: false,
     resumeMatrix: false,
     outbox: { baseBackoffMs: 200, maxBackoffMs: 2_000 },
@@ -230,9 +230,9 @@ describe('Matchdesk against a real Synapse', () => {
   });
 
   it('sign-in errors are clear: a wrong URL, a bad token', async () => {
-    const bad = await services.dispatch('matrix.signIn', { homeserverUrl: 'http://127.0.0.1:1', accessToken: 'x' });
+    const bad = await localDispatch(services)('matrix.signIn', { homeserverUrl: 'http://127.0.0.1:1', accessToken: 'x' });
     expect(bad).toMatchObject({ ok: false, error: { code: 'unavailable' } });
-    const badToken = await services.dispatch('matrix.signIn', { homeserverUrl: hs.baseUrl, accessToken: 'syt_not_a_real_token' });
+    const badToken = await localDispatch(services)('matrix.signIn', { homeserverUrl: hs.baseUrl, accessToken: 'syt_not_a_real_token' });
     expect(badToken.ok).toBe(false);
     if (!badToken.ok) expect(badToken.error.message).toMatch(/invalid or has expired|refused/);
   });

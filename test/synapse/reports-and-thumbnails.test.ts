@@ -13,6 +13,7 @@ import type { CallOutput } from '../../shared/contract';
 import { startSynapse, type SynapseHarness, type TestAccount, type UploadedMedia } from './harness';
 import { waitFor } from './helpers';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 type Item = CallOutput<'queue.get'>;
 
@@ -33,7 +34,6 @@ function open(): Services {
     transport: 'http',
     secrets: new FileSecretStore(join(temp.dir, 'secrets.json'), plainCodec),
     reviewer: 'moderator-1',
-    checkOutputs: true,
     startDispatcher: false,
     resumeMatrix: false,
     outbox: { baseBackoffMs: 200, maxBackoffMs: 2_000 },
@@ -41,7 +41,7 @@ function open(): Services {
 }
 
 async function call<T = unknown>(name: string, input: unknown = {}): Promise<T> {
-  const result = await services.dispatch(name, input);
+  const result = await localDispatch(services)(name, input);
   if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
   return result.value as T;
 }

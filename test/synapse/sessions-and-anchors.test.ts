@@ -7,13 +7,14 @@ import { createServices, type Services } from '../../electron/services/app-servi
 import { FileSecretStore, plainCodec } from '../../electron/services/secrets/secret-store';
 import { startSynapse, type SynapseHarness } from './harness';
 import { tempDir } from '../helpers/temp-dir';
+import { localDispatch } from '../helpers/local-api';
 
 let hs: SynapseHarness;
 let services: Services;
 const temp = tempDir('matchdesk-synapse-sessions-');
 
 async function call<T = unknown>(name: string, input: unknown = {}): Promise<T> {
-  const result = await services.dispatch(name, input);
+  const result = await localDispatch(services)(name, input);
   if (!result.ok) throw new Error(`${name}: ${result.error.code} ${result.error.message}`);
   return result.value as T;
 }
@@ -35,7 +36,6 @@ beforeAll(async () => {
     version: 'test',
     transport: 'http',
     secrets: new FileSecretStore(join(temp.dir, 'secrets.json'), plainCodec),
-    checkOutputs: true,
     startDispatcher: false,
     resumeMatrix: false,
   });

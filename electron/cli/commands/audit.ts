@@ -6,7 +6,7 @@ import { AUDIT_KEY_SECRET, parseAuditKey, parseSealedHead } from '../../services
 import { FileSecretStore, plainCodec } from '../../services/secrets/secret-store';
 import { defaultDesktopDataDir } from '../../services/paths';
 import { csvCell } from '../../services/export/csv-cell';
-import type { CliIo } from '../main';
+import type { CliIo } from '../io';
 
 const USAGE = [
   'usage: matchdesk audit verify [--data-dir DIR] [--anchor SEQ:HASH]... [--secrets FILE]',

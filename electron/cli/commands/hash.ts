@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { DIHEDRAL_NAMES, HashError, HashingPool, type MediaHashes } from '../../services/hashing';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../main';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../io';
 
 const USAGE = 'usage: matchdesk hash FILE... [--json] [--dihedral] [--workers N]';
 

@@ -41,18 +41,19 @@ async function mediaBytes(services: Services, mediaId: number): Promise<Buffer |
 }
 
 export function createHandlers(services: Services): ContractHandlers {
-  const reviewer = () => services.reviewer;
   const core = {
-    'app.info': () => ({
+    'app.info': (_input, ctx) => ({
       version: services.version,
-      dataDir: services.dataDir,
-      reviewer: services.reviewer,
+      dataDir: ctx.host === 'local' ? services.dataDir : '',
+      reviewer: ctx.actor,
       transport: services.transport,
       secretsProtection: services.secrets.protection,
       firstRun: services.isFirstRun(),
+      role: ctx.role,
+      host: ctx.host,
     }),
 
-    'demo.load': async () => {
+    'demo.load': async (_input, ctx) => {
       const demo = await createDemoSet(join(services.dataDir, 'demo-media'));
       const bank = services.banks.ensure({ name: DEMO_BANK_NAME, severity: 60 });
       for (const original of demo.bankOriginals) {
@@ -61,7 +62,7 @@ export function createHandlers(services: Services): ContractHandlers {
         if (hashes.pdq) signals.push({ type: 'pdq', signal: hashes.pdq });
         services.banks.addContent(bank.id, signals, { label: original.label, note: 'Generated demo picture' });
       }
-      services.audit.append({ actor: reviewer(), action: 'demo.load', subject: `bank:${bank.name}`, details: {} });
+      services.audit.append({ actor: ctx.actor, action: 'demo.load', subject: `bank:${bank.name}`, details: {} });
       return { jobId: services.ingest.importFolder(demo.folder, 'demo', 'demo').id };
     },
 
@@ -84,31 +85,31 @@ export function createHandlers(services: Services): ContractHandlers {
     'ingest.jobs': () => services.ingest.jobs.list(),
 
     // queue.counts, queue.list, queue.get and the other review-queue calls: ./queue-handlers.ts
-    'queue.decide': (input) => {
-      const result = services.decisions.decide({ ...input, reviewer: reviewer() });
+    'queue.decide': (input, ctx) => {
+      const result = services.decisions.decide({ ...input, reviewer: ctx.actor });
       const undoWindow = services.settings.get('actionPlans', actionPlanSchema).undoWindowMs;
       return { ...result, undoUntil: result.decision.decidedAt + undoWindow };
     },
-    'decisions.undo': ({ decisionId }) => services.decisions.undo(decisionId, reviewer()),
+    'decisions.undo': ({ decisionId }, ctx) => services.decisions.undo(decisionId, ctx.actor),
     'actions.list': (input) => listActions(services.db, input),
     'actions.retry': ({ id }) => ({ retried: services.outbox.retry(id) }),
     'feedback.report': () => feedbackReport(services.db),
-    'feedback.export': ({ format }) => {
+    'feedback.export': ({ format }, ctx) => {
       const report = feedbackReport(services.db);
       const stamp = new Date().toISOString().slice(0, 10);
-      services.audit.append({ actor: reviewer(), action: 'feedback.export', subject: null, details: { format } });
+      services.audit.append({ actor: ctx.actor, action: 'feedback.export', subject: null, details: { format } });
       return format === 'csv'
         ? { fileName: `matchdesk-feedback-${stamp}.csv`, mime: 'text/csv', text: feedbackCsv(report) }
         : { fileName: `matchdesk-feedback-${stamp}.json`, mime: 'application/json', text: JSON.stringify(report, null, 2) };
     },
     'settings.getActionPlans': () => services.settings.get('actionPlans', actionPlanSchema),
-    'settings.setActionPlans': (input) => {
+    'settings.setActionPlans': (input, ctx) => {
       services.settings.set('actionPlans', input);
-      services.audit.append({ actor: reviewer(), action: 'settings.actionPlans', subject: null, details: input });
+      services.audit.append({ actor: ctx.actor, action: 'settings.actionPlans', subject: null, details: input });
       return services.settings.get('actionPlans', actionPlanSchema);
     },
 
-    'media.preview': async ({ mediaId, reveal }) => {
+    'media.preview': async ({ mediaId, reveal }, ctx) => {
       const bytes = await mediaBytes(services, mediaId);
       if (!Buffer.isBuffer(bytes)) return { kind: 'unavailable', reason: bytes.unavailable };
       const refused = services.media.get(mediaId)?.refused;
@@ -116,7 +117,7 @@ export function createHandlers(services: Services): ContractHandlers {
       try {
         // Decoded in an isolated decoder process, never here.
         const preview = await services.pool.renderPreview(new Uint8Array(bytes), { reveal });
-        if (reveal) services.audit.append({ actor: reviewer(), action: 'media.reveal', subject: `media:${mediaId}`, details: {} });
+        if (reveal) services.audit.append({ actor: ctx.actor, action: 'media.reveal', subject: `media:${mediaId}`, details: {} });
         return { kind: 'image', mime: preview.mime, dataBase64: Buffer.from(preview.data).toString('base64'), revealed: reveal, note: reveal ? previewNote(preview) : null };
       } catch (error) {
         const why = error instanceof HashError ? `${error.message} (${error.code})` : 'the decoder failed';
@@ -125,16 +126,16 @@ export function createHandlers(services: Services): ContractHandlers {
     },
 
     'banks.list': () => services.banks.list(),
-    'banks.create': (input) => {
+    'banks.create': (input, ctx) => {
       if (services.banks.byName(input.name)) throw new ContractError('conflict', `A bank named ${input.name} already exists`);
       const bank = services.banks.create(input);
-      services.audit.append({ actor: reviewer(), action: 'bank.create', subject: `bank:${bank.name}`, details: { kind: bank.kind } });
+      services.audit.append({ actor: ctx.actor, action: 'bank.create', subject: `bank:${bank.name}`, details: { kind: bank.kind } });
       return bank;
     },
-    'banks.importCsv': ({ bankName, csv }) => {
+    'banks.importCsv': ({ bankName, csv }, ctx) => {
       const result = services.banks.importCsv(bankName, csv);
       services.audit.append({
-        actor: reviewer(),
+        actor: ctx.actor,
         action: 'bank.import',
         subject: `bank:${bankName}`,
         details: { added: result.added, duplicates: result.duplicates, rejected: result.rejected.length },
@@ -148,30 +149,30 @@ export function createHandlers(services: Services): ContractHandlers {
     'matrix.signOut': () => services.matrix.signOut(),
     'matrix.updateOptions': (input) => services.matrix.updateOptions(input),
     'matrix.pollNow': () => services.matrix.pollNow(),
-    'banks.importJson': ({ bankName, data }) => {
+    'banks.importJson': ({ bankName, data }, ctx) => {
       const result = services.banks.importJson(bankName, data);
-      services.audit.append({ actor: reviewer(), action: 'bank.import', subject: `bank:${bankName}`, details: { format: 'json', added: result.added, duplicates: result.duplicates, rejected: result.rejected.length } });
+      services.audit.append({ actor: ctx.actor, action: 'bank.import', subject: `bank:${bankName}`, details: { format: 'json', added: result.added, duplicates: result.duplicates, rejected: result.rejected.length } });
       return result;
     },
     'banks.startImport': ({ bankName, format, text }) => ({ jobId: services.bankImports.start(bankName, format, text).id }),
     'banks.importJobs': () => services.bankImports.list(),
-    'banks.export': ({ bankName, format }) => {
+    'banks.export': ({ bankName, format }, ctx) => {
       const text = format === 'csv' ? services.banks.exportCsv(bankName) : JSON.stringify(services.banks.exportJson(bankName));
       if (text === null || text === 'null') throw new ContractError('not_found', `No bank named ${bankName}`);
-      services.audit.append({ actor: reviewer(), action: 'bank.export', subject: `bank:${bankName}`, details: { format } });
+      services.audit.append({ actor: ctx.actor, action: 'bank.export', subject: `bank:${bankName}`, details: { format } });
       const safe = bankName.replace(/[^\p{L}\p{N}_.-]+/gu, '_');
       return { fileName: `${safe}.${format}`, mime: format === 'csv' ? 'text/csv' : 'application/json', text };
     },
-    'banks.update': ({ bankName, ...patch }) => {
+    'banks.update': ({ bankName, ...patch }, ctx) => {
       const bank = services.banks.update(bankName, patch);
       if (!bank) throw new ContractError('not_found', `No bank named ${bankName}`);
-      services.audit.append({ actor: reviewer(), action: 'bank.update', subject: `bank:${bankName}`, details: patch });
+      services.audit.append({ actor: ctx.actor, action: 'bank.update', subject: `bank:${bankName}`, details: patch });
       return bank;
     },
     'settings.getDesktop': () => services.settings.get('desktop', desktopSettingsSchema),
-    'settings.setDesktop': (input) => {
+    'settings.setDesktop': (input, ctx) => {
       services.settings.set('desktop', input);
-      services.audit.append({ actor: reviewer(), action: 'settings.desktop', subject: null, details: input });
+      services.audit.append({ actor: ctx.actor, action: 'settings.desktop', subject: null, details: input });
       return services.settings.get('desktop', desktopSettingsSchema);
     },
     'audit.list': ({ limit, beforeSeq }) =>
@@ -189,6 +190,11 @@ export function createHandlers(services: Services): ContractHandlers {
       return services.audit.verify({ heads: sealed ? [sealed] : [] });
     },
     'audit.anchor': () => services.auditAnchors.anchorNow(),
-  } satisfies Omit<ContractHandlers, Exclude<QueueCallName, 'queue.decide' | 'media.preview'>>;
+    // Sessions exist only on a team server, which answers these calls itself (electron/server).
+    'sessions.list': () => [],
+    'sessions.revoke': () => {
+      throw new ContractError('not_found', 'There are no team sessions on this machine');
+    },
+  } satisfies Omit<ContractHandlers, Exclude<QueueCallName, 'queue.decide' | 'media.preview' | 'decisions.undo'>>;
   return { ...core, ...createQueueHandlers(services, core) };
 }

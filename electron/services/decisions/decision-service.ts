@@ -1,9 +1,11 @@
 import type { Db } from '../store/database';
+import { stmt } from '../store/statements';
 import type { AuditLog } from '../audit/audit-log';
 import { ContractError } from '../../../shared/result';
 import type { Decision, QueueStatus, Verdict } from '../../../shared/contract';
 import { hasMedia, planActions, type ActionPlanConfig, type MatrixContext, type PlanInput } from './action-plans';
 import { compensationFor, type ActionSpec } from './action-types';
+import type { ChangeFeed } from '../events/change-feed';
 
 const VERDICT_STATUS: Record<Verdict, QueueStatus> = {
   confirm: 'confirmed',
@@ -52,25 +54,35 @@ export class DecisionService {
     private readonly audit: AuditLog,
     private readonly plan: () => ActionPlanConfig,
     private readonly now: () => number = Date.now,
+    private readonly options: { events?: ChangeFeed; sharedSkips?: boolean } = {},
   ) {}
 
   decide(input: DecideInput): { decision: Decision; status: QueueStatus; actions: { id: number; kind: string }[] } {
+    const result = this.decideInTransaction(input);
+    this.options.events?.publish({ type: 'decision', queueItemId: input.id, decisionId: result.decision.id, verdict: input.verdict, status: result.status, reviewer: input.reviewer });
+    return result;
+  }
+
+  private decideInTransaction(input: DecideInput): { decision: Decision; status: QueueStatus; actions: { id: number; kind: string }[] } {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT id, media_id, status, report_count FROM queue_items WHERE id = ?').get(input.id) as
+      const row = stmt(this.db, 'SELECT id, media_id, status, report_count FROM queue_items WHERE id = ?').get(input.id) as
         | { id: number; media_id: number; status: QueueStatus; report_count: number }
         | undefined;
       if (!row) throw new ContractError('not_found', `Queue item ${input.id} does not exist`);
-      if (!DECIDABLE.includes(row.status)) throw new ContractError('conflict', `Queue item ${input.id} was already decided (${row.status})`);
+      if (!DECIDABLE.includes(row.status)) {
+        const by = stmt(this.db, 'SELECT reviewer FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1').get(input.id) as { reviewer: string } | undefined;
+        throw new ContractError('conflict', `Queue item ${input.id} was already decided${by ? ` by ${by.reviewer}` : ''} (${row.status.replace('_', ' ')})`);
+      }
       const at = this.now();
-      const status = VERDICT_STATUS[input.verdict];
+      // On a team a skip hands the item back to the others: it stays open (the skipper is not served it again).
+      const status = input.verdict === 'skip' && this.options.sharedSkips ? 'pending' : VERDICT_STATUS[input.verdict];
       const decisionId = Number(
-        this.db
-          .prepare('INSERT INTO decisions (queue_item_id, verdict, reviewer, reason, note, decided_at, previous_status) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        stmt(this.db, 'INSERT INTO decisions (queue_item_id, verdict, reviewer, reason, note, decided_at, previous_status) VALUES (?, ?, ?, ?, ?, ?, ?)')
           .run(input.id, input.verdict, input.reviewer, input.reason ?? null, input.note ?? null, at, row.status).lastInsertRowid,
       );
-      this.db.prepare('UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(status, at, input.id);
+      stmt(this.db, 'UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(status, at, input.id);
 
-      const media = this.db.prepare('SELECT id, md5, sha256, pdq, source_ref, file_name, context_json FROM media_items WHERE id = ?').get(row.media_id) as {
+      const media = stmt(this.db, 'SELECT id, md5, sha256, pdq, source_ref, file_name, context_json FROM media_items WHERE id = ?').get(row.media_id) as {
         id: number;
         md5: string;
         sha256: string;
@@ -80,13 +92,12 @@ export class DecisionService {
         context_json: string;
       };
       // A match on a part (a thumbnail) is suppressed by that part's own SHA-256 after a false positive.
-      const matches = this.db
-        .prepare(
-          `SELECT m.matcher, m.bank_name, m.content_ref, m.signal_type, m.distance, m.part,
-                  (SELECT p.sha256 FROM media_items p WHERE p.part_of = m.media_id AND p.part = m.part) AS part_sha256
-             FROM matches m WHERE m.media_id = ?`,
-        )
-        .all(row.media_id) as {
+      const matches = stmt(
+        this.db,
+        `SELECT m.matcher, m.bank_name, m.content_ref, m.signal_type, m.distance, m.part,
+                (SELECT p.sha256 FROM media_items p WHERE p.part_of = m.media_id AND p.part = m.part) AS part_sha256
+           FROM matches m WHERE m.media_id = ?`,
+      ).all(row.media_id) as {
         matcher: 'local' | 'hma';
         bank_name: string;
         content_ref: string;
@@ -126,10 +137,10 @@ export class DecisionService {
       const actions = specs.map((spec, i) => ({ id: this.insertAction(decisionId, spec, `d${decisionId}:${i}:${spec.kind}`, at + config.undoWindowMs, null), kind: spec.kind }));
 
       if (input.verdict === 'false_positive') {
-        const fp = this.db.prepare(
+        const fp = stmt(this.db, 
           'INSERT INTO fp_feedback (decision_id, media_id, matcher, bank_name, content_ref, signal_type, distance, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         );
-        const suppress = this.db.prepare(
+        const suppress = stmt(this.db, 
           'INSERT OR IGNORE INTO suppressions (media_sha256, matcher, bank_name, content_ref, decision_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         );
         for (const m of matches) {
@@ -157,25 +168,36 @@ export class DecisionService {
    * the rest are reported as irreversible.
    */
   undo(decisionId: number, reviewer: string): UndoResult {
+    const { result, queueItemId, status } = this.undoInTransaction(decisionId, reviewer);
+    this.options.events?.publish({ type: 'undo', queueItemId, decisionId, status, by: reviewer });
+    return result;
+  }
+
+  /** Who made a decision (undo rights: a reviewer undoes their own, a lead anyone's). */
+  deciderOf(decisionId: number): string | null {
+    return (stmt(this.db, 'SELECT reviewer FROM decisions WHERE id = ?').get(decisionId) as { reviewer: string } | undefined)?.reviewer ?? null;
+  }
+
+  private undoInTransaction(decisionId: number, reviewer: string): { result: UndoResult; queueItemId: number; status: QueueStatus } {
     return this.db.transaction(() => {
-      const decision = this.db.prepare('SELECT id, queue_item_id, verdict, undone_at, previous_status FROM decisions WHERE id = ?').get(decisionId) as
+      const decision = stmt(this.db, 'SELECT id, queue_item_id, verdict, undone_at, previous_status FROM decisions WHERE id = ?').get(decisionId) as
         | { id: number; queue_item_id: number; verdict: Verdict; undone_at: number | null; previous_status: QueueStatus | null }
         | undefined;
       if (!decision) throw new ContractError('not_found', `Decision ${decisionId} does not exist`);
       if (decision.undone_at) throw new ContractError('conflict', `Decision ${decisionId} was already undone`);
-      const latest = this.db.prepare('SELECT MAX(id) AS id FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL').get(decision.queue_item_id) as { id: number };
+      const latest = stmt(this.db, 'SELECT MAX(id) AS id FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL').get(decision.queue_item_id) as { id: number };
       if (latest.id !== decisionId) throw new ContractError('conflict', 'Only the latest decision on an item can be undone');
       const at = this.now();
       const result: UndoResult = { decisionId, cancelled: 0, compensations: [], irreversible: [] };
-      const actions = this.db.prepare('SELECT * FROM actions WHERE decision_id = ? AND compensates_action_id IS NULL ORDER BY id').all(decisionId) as ActionRow[];
+      const actions = stmt(this.db, 'SELECT * FROM actions WHERE decision_id = ? AND compensates_action_id IS NULL ORDER BY id').all(decisionId) as ActionRow[];
       for (const action of actions) {
         if (action.state === 'pending' && action.attempts === 0) {
-          this.db.prepare("UPDATE actions SET state = 'cancelled', updated_at = ? WHERE id = ?").run(at, action.id);
+          stmt(this.db, "UPDATE actions SET state = 'cancelled', updated_at = ? WHERE id = ?").run(at, action.id);
           result.cancelled++;
           continue;
         }
         if (action.state === 'cancelled' || action.state === 'failed') {
-          if (action.state === 'failed') this.db.prepare("UPDATE actions SET state = 'cancelled', updated_at = ? WHERE id = ?").run(at, action.id);
+          if (action.state === 'failed') stmt(this.db, "UPDATE actions SET state = 'cancelled', updated_at = ? WHERE id = ?").run(at, action.id);
           continue;
         }
         // Started, running or done: it may have reached the remote side, so it is reversed, not cancelled.
@@ -188,16 +210,17 @@ export class DecisionService {
         const id = this.insertAction(decisionId, compensation, `undo:${action.id}:${compensation.kind}`, at, action.id);
         result.compensations.push({ actionId: id, kind: compensation.kind });
       }
-      this.db.prepare('UPDATE decisions SET undone_at = ?, undone_by = ? WHERE id = ?').run(at, reviewer, decisionId);
-      this.db.prepare('UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(decision.previous_status ?? 'pending', at, decision.queue_item_id);
-      this.db.prepare('DELETE FROM suppressions WHERE decision_id = ?').run(decisionId);
+      stmt(this.db, 'UPDATE decisions SET undone_at = ?, undone_by = ? WHERE id = ?').run(at, reviewer, decisionId);
+      const restored = decision.previous_status ?? 'pending';
+      stmt(this.db, 'UPDATE queue_items SET status = ?, updated_at = ? WHERE id = ?').run(restored, at, decision.queue_item_id);
+      stmt(this.db, 'DELETE FROM suppressions WHERE decision_id = ?').run(decisionId);
       this.audit.append({
         actor: reviewer,
         action: 'decision.undo',
         subject: `queue:${decision.queue_item_id}`,
         details: { decisionId, verdict: decision.verdict, cancelled: result.cancelled, compensations: result.compensations.map((c) => c.kind), irreversible: result.irreversible.map((c) => c.kind) },
       });
-      return result;
+      return { result, queueItemId: decision.queue_item_id, status: restored };
     })();
   }
 
@@ -212,8 +235,7 @@ export class DecisionService {
   private insertAction(decisionId: number, spec: ActionSpec, key: string, notBefore: number, compensates: number | null): number {
     const at = this.now();
     return Number(
-      this.db
-        .prepare(
+      stmt(this.db, 
           `INSERT INTO actions (decision_id, kind, params_json, idempotency_key, state, not_before, compensates_action_id, created_at, updated_at)
            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
         )

@@ -126,7 +126,11 @@ export class OutboxDispatcher {
   /** Runs every action that is due now, one after another. */
   async drain(maxActions = Number.POSITIVE_INFINITY): Promise<number> {
     let done = 0;
-    while (done < maxActions && (await this.runOnce())) done++;
+    while (done < maxActions && (await this.runOnce())) {
+      done++;
+      // Local executors finish without a macrotask: yield, so a long backlog never stalls the host's requests.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return done;
   }
 

@@ -15,7 +15,7 @@ function settingsView(services: Services) {
 export function hmaHandlers(services: Services): HmaHandlers {
   return {
     'hma.getSettings': () => settingsView(services),
-    'hma.saveSettings': (input) => {
+    'hma.saveSettings': (input, ctx) => {
       const { apiKey, roleKeys, ...rest } = input;
       const prev = services.hma.config();
       const next = hmaSettingsSchema.parse({ ...prev, ...rest });
@@ -37,7 +37,7 @@ export function hmaHandlers(services: Services): HmaHandlers {
       setKey(HMA_KEY_SECRETS.matcher, roleKeys?.matcher);
       setKey(HMA_KEY_SECRETS.curator, roleKeys?.curator);
       services.audit.append({
-        actor: services.reviewer,
+        actor: ctx.actor,
         action: 'settings.hma',
         subject: null,
         details: { ...rest, apiKeyChanged: apiKey !== undefined, roleKeysChanged: Object.keys(roleKeys ?? {}), keysCleared },

@@ -5,6 +5,7 @@ import { listActions } from '../decisions/action-list';
 import { mediaFromRow } from './media-repository';
 import { basePriority, PRIORITY_FROM_MATCHES_SQL } from './priority';
 import { buildFilter, type QueueListFilter } from './queue-filters';
+import type { ChangeFeed } from '../events/change-feed';
 
 export interface NewMatch {
   matcher: 'local' | 'hma';
@@ -97,6 +98,7 @@ export class QueueService {
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
+    private readonly events?: ChangeFeed,
   ) {}
 
   /**
@@ -141,7 +143,9 @@ export class QueueService {
         eventId: str(matrix.eventId),
         mxc: server && mxcMediaId ? `${server}/${mxcMediaId}` : null,
       });
-    return this.rerank(mediaId);
+    const id = this.rerank(mediaId);
+    this.events?.publish({ type: 'queue', queueItemIds: [id] });
+    return id;
   }
 
   /**
@@ -150,7 +154,7 @@ export class QueueService {
    * (same Synapse report id) changes nothing. Returns the queue item id and whether the report was new.
    */
   recordReport(mediaId: number, report: NewReport): { queueItemId: number; added: boolean; reportCount: number } {
-    return this.db.transaction(() => {
+    const result = this.db.transaction(() => {
       const existing = this.db.prepare('SELECT id FROM queue_items WHERE media_id = ?').get(mediaId) as { id: number } | undefined;
       const queueItemId = existing?.id ?? this.enqueue(mediaId, []);
       const added =
@@ -167,6 +171,8 @@ export class QueueService {
       const { report_count: reportCount } = this.db.prepare('SELECT report_count FROM queue_items WHERE id = ?').get(queueItemId) as { report_count: number };
       return { queueItemId, added, reportCount };
     })();
+    if (result.added) this.events?.publish({ type: 'queue', queueItemIds: [result.queueItemId] });
+    return result;
   }
 
   /** Recomputes an item's priority (matches and reports) and its ageing rank. */

@@ -25,6 +25,8 @@ export function localDay(at: number): string {
  * (reviewer_preferences), and a per-day count of revealed items.
  */
 export class WellbeingService {
+  private readonly lastTouch = new Map<string, number>();
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
@@ -50,7 +52,41 @@ export class WellbeingService {
     const at = this.now();
     const day = localDay(at);
     const row = this.db.prepare('SELECT count FROM reveal_counts WHERE reviewer = ? AND day = ?').get(reviewer, day) as { count: number } | undefined;
-    return { defaults: this.defaults(), mine: this.overrides(reviewer), effective: this.effective(reviewer), revealedToday: row?.count ?? 0, day };
+    const active = this.db.prepare('SELECT minutes FROM reviewer_activity WHERE reviewer = ? AND day = ?').get(reviewer, day) as { minutes: number } | undefined;
+    return { defaults: this.defaults(), mine: this.overrides(reviewer), effective: this.effective(reviewer), revealedToday: row?.count ?? 0, day, activeMinutesToday: active?.minutes ?? 0 };
+  }
+
+  /** Counts the current minute as review work for this reviewer (once per minute, however many calls it holds). */
+  touch(reviewer: string): void {
+    const at = this.now();
+    const minute = Math.floor(at / 60_000);
+    if (this.lastTouch.get(reviewer) === minute) return;
+    this.lastTouch.set(reviewer, minute);
+    this.db
+      .prepare(
+        `INSERT INTO reviewer_activity (reviewer, day, minutes, last_minute) VALUES (?, ?, 1, ?)
+         ON CONFLICT (reviewer, day) DO UPDATE SET minutes = minutes + (excluded.last_minute <> last_minute), last_minute = excluded.last_minute`,
+      )
+      .run(reviewer, localDay(at), minute);
+  }
+
+  /** What a lead sees of the team's day: totals only, never one person's figures. */
+  team(): { day: string; reviewersActive: number; revealsToday: number; activeMinutesToday: number; overSoftLimit: number } {
+    const day = localDay(this.now());
+    const reveals = this.db.prepare('SELECT reviewer, count FROM reveal_counts WHERE day = ?').all(day) as { reviewer: string; count: number }[];
+    const activity = this.db.prepare('SELECT reviewer, minutes FROM reviewer_activity WHERE day = ?').all(day) as { reviewer: string; minutes: number }[];
+    const people = new Set([...reveals.map((r) => r.reviewer), ...activity.map((a) => a.reviewer)]);
+    const overSoftLimit = reveals.filter((r) => {
+      const limit = this.effective(r.reviewer).dailyRevealSoftLimit;
+      return limit > 0 && r.count > limit;
+    }).length;
+    return {
+      day,
+      reviewersActive: people.size,
+      revealsToday: reveals.reduce((n, r) => n + r.count, 0),
+      activeMinutesToday: activity.reduce((n, a) => n + a.minutes, 0),
+      overSoftLimit,
+    };
   }
 
   setDefaults(settings: WellbeingSettings): void {

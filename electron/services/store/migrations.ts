@@ -339,4 +339,49 @@ export const migrations: Migration[] = [
     sql: '',
     up: removeUrlCredentialsFromSettings,
   },
+  {
+    version: 8,
+    name: 'team server sessions (only a hash of each token is stored)',
+    sql: `
+      CREATE TABLE team_sessions (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL,
+        client TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        revoked_by TEXT
+      );
+      CREATE INDEX team_sessions_user ON team_sessions (user_id);
+      CREATE INDEX team_sessions_expires ON team_sessions (expires_at);
+    `,
+  },
+  {
+    version: 9,
+    name: 'shared queue: who skipped an item (not served it again until someone else has had it)',
+    sql: `
+      CREATE TABLE queue_skips (
+        queue_item_id INTEGER NOT NULL REFERENCES queue_items (id) ON DELETE CASCADE,
+        reviewer TEXT NOT NULL,
+        skipped_at INTEGER NOT NULL,
+        PRIMARY KEY (queue_item_id, reviewer)
+      );
+      CREATE INDEX queue_skips_reviewer ON queue_skips (reviewer, queue_item_id);
+    `,
+  },
+  {
+    version: 10,
+    name: 'wellbeing: minutes of review work per reviewer and day',
+    sql: `
+      CREATE TABLE reviewer_activity (
+        reviewer TEXT NOT NULL,
+        day TEXT NOT NULL,
+        minutes INTEGER NOT NULL DEFAULT 0,
+        last_minute INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (reviewer, day)
+      );
+    `,
+  },
 ];

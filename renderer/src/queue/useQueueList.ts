@@ -36,7 +36,8 @@ export interface QueueList {
 export function useQueueList(filter: QueueFilter, visiblePages: number[]): QueueList {
   const queryClient = useQueryClient();
   const pages = useMemo(() => [...new Set([0, ...visiblePages])].sort((a, b) => a - b), [visiblePages]);
-  const results = useQueries({ queries: pages.map((p) => ({ ...listPageQuery(filter, p), refetchInterval: p === 0 ? 10_000 : false })) });
+  // No polling: claims, decisions and new items are pushed (live.ts patches these pages or refetches them).
+  const results = useQueries({ queries: pages.map((p) => listPageQuery(filter, p)) });
   const first = results[0];
   const total = first?.data?.total ?? null;
 

@@ -10,7 +10,8 @@ const LABELS = [
 ] as const;
 
 export function CountsBar() {
-  const counts = useQuery({ queryKey: ['queue.counts'], queryFn: () => call('queue.counts', {}), refetchInterval: 3_000 });
+  // Refetched when a change is pushed (live.ts), not on a timer.
+  const counts = useQuery({ queryKey: ['queue.counts'], queryFn: () => call('queue.counts', {}) });
   return (
     <dl className="counts" aria-label="Queue counts" data-testid="queue-counts">
       {LABELS.map(([key, label]) => (

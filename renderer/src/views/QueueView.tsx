@@ -9,6 +9,7 @@ import { isTypingTarget } from '../queue/shortcuts';
 import { ALL_REASONS, VERDICT_LABEL, formatAge } from '../queue/reasons';
 import { PAGE_SIZE, useQueueList } from '../queue/useQueueList';
 import { ErrorNote } from './ErrorNote';
+import { decidedElsewhere, patchItem } from '../live';
 import { ItemDetail, itemQuery, type ClaimState } from './ItemDetail';
 import { QueueFilters } from './QueueFilters';
 import { blurredPreviewQuery } from './MediaPreview';
@@ -113,7 +114,17 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
     const timer = setInterval(() => setNow(Date.now()), 20_000);
     return () => clearInterval(timer);
   }, []);
-  const navigable = useCallback((item: QueueItem) => !decided.has(item.id) && !heldElsewhere(item.claim, Date.now()), [decided]);
+  // Not served: items decided here or (since the list loaded) by someone else, held by someone else, skipped by this
+  // moderator on a team (until someone else has had them), or escalated by them (their second review is someone else's).
+  const navigable = useCallback(
+    (item: QueueItem) =>
+      !decided.has(item.id) &&
+      !heldElsewhere(item.claim, Date.now()) &&
+      !item.skippedByMe &&
+      !(item.status === 'escalated' && item.escalatedBy === reviewer) &&
+      !(filter.status && item.status !== filter.status),
+    [decided, reviewer, filter.status],
+  );
   const defaultId = useMemo(() => loaded.find((e) => navigable(e.item))?.item.id ?? loaded[0]?.item.id ?? null, [loaded, navigable]);
   const current = currentId ?? defaultId;
   const currentItem = currentEntry?.item ?? (current !== null ? loaded.find((e) => e.item.id === current)?.item : undefined);
@@ -174,7 +185,12 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
     const acquire = () =>
       call('claims.acquire', { queueItemId: current, sessionId: SESSION_ID })
         .then((r) => {
+          // Someone else got there first: the list learns it now (the pushed claim may still be on its way), so an
+          // item this console picked by itself moves on to the next free one.
+          if (!r.acquired && r.claim) patchItem(queryClient, current, (item) => ({ ...item, claim: r.claim }));
           if (!alive || !r.claim) return;
+          // An item this console picked by itself stays put once it holds it, even if one above it frees up.
+          if (r.acquired) setCurrentId((id) => id ?? current);
           setClaims((m) => new Map(m).set(current, { kind: r.acquired ? 'mine' : 'other', claim: r.claim! }));
         })
         .catch(() => undefined);
@@ -192,7 +208,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
       });
       void call('claims.release', { sessionId: SESSION_ID, queueItemId: current }).catch(() => undefined);
     };
-  }, [current]);
+  }, [current, queryClient]);
 
   const claimState: ClaimState = useMemo(() => {
     if (current === null) return { kind: 'unknown' };
@@ -502,10 +518,12 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
               const isCurrent = item.id === current;
               const verdict = decided.get(item.id);
               const held = heldElsewhere(item.claim, now);
+              const changed = !verdict && filter.status !== undefined && item.status !== filter.status ? item.status : null;
+              const decidedBy = changed ? decidedElsewhere.get(item.id)?.reviewer : undefined;
               const name = item.media.fileName ?? item.media.sourceRef;
               const classes = ['item', isCurrent ? 'selected' : '', verdict ? 'decided' : '', selection.has(item.id) ? 'checked' : '', item.reportCount > 0 ? 'reported' : ''].filter(Boolean).join(' ');
               return (
-                <li key={item.id} className={classes} style={{ transform: `translateY(${v.start}px)`, height: rowHeight }} data-testid="queue-item" data-item-id={item.id} data-index={v.index} aria-current={isCurrent ? 'true' : undefined}>
+                <li key={item.id} className={classes} style={{ transform: `translateY(${v.start}px)`, height: rowHeight }} data-testid="queue-item" data-item-id={item.id} data-index={v.index} data-status={item.status} data-held-by={held ? item.claim!.reviewer : undefined} aria-current={isCurrent ? 'true' : undefined}>
                   <input type="checkbox" tabIndex={-1} checked={selection.has(item.id)} onChange={() => toggleSelect(item.id)} aria-label={`Select ${name}`} data-testid="queue-item-select" />
                   <button type="button" tabIndex={isCurrent ? 0 : -1} onClick={(e) => onRowClick(v.index, item.id, e.shiftKey)}>
                     <span className="item-name">{name}</span>
@@ -515,7 +533,13 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
                     </span>
                   </button>
                   {verdict && <span className={`pill pill-${verdict}`}>{VERDICT_LABEL[verdict]}</span>}
-                  {!verdict && held && <span className="pill pill-held" title={`Held by ${item.claim!.reviewer}`}>held</span>}
+                  {changed && (
+                    <span className="pill" title={decidedBy ? `Decided by ${decidedBy}` : undefined} data-testid="decided-elsewhere">
+                      {changed.replace('_', ' ')}
+                      {decidedBy ? ` · ${decidedBy}` : ''}
+                    </span>
+                  )}
+                  {!verdict && !changed && held && <span className="pill pill-held" title={`Held by ${item.claim!.reviewer}`}>held · {item.claim!.reviewer}</span>}
                 </li>
               );
             })}

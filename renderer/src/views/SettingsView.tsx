@@ -147,9 +147,9 @@ function HmaSettings() {
     <section className="settings-section" aria-labelledby="hma-title">
       <h3 id="hma-title">HMA (Open Media Match)</h3>
       <form className="settings-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
-        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => (setEnabled(e.target.checked), setEdited(true))} /> Match against an HMA server</label>
+        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => (setEnabled(e.target.checked), setEdited(true))} disabled={!settings.data} /> Match against an HMA server</label>
         <label htmlFor="hma-url">Base URL</label>
-        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => (setBaseUrl(e.target.value), setEdited(true))} placeholder="https://hma.example.org" />
+        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => (setBaseUrl(e.target.value), setEdited(true))} placeholder="https://hma.example.org" disabled={!settings.data} />
         <label htmlFor="hma-key">API key</label>
         <input id="hma-key" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
         <div className="span2 actions">

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 import { ErrorNote } from './ErrorNote';
 
-export function WelcomeView({ onDone }: { onDone: (tab: 'queue' | 'import') => void }) {
+export function WelcomeView({ onDone }: { onDone: (tab: 'queue' | 'import' | 'settings') => void }) {
   const queryClient = useQueryClient();
   const demo = useMutation({
     mutationFn: () => call('demo.load', {}),
@@ -24,6 +24,7 @@ export function WelcomeView({ onDone }: { onDone: (tab: 'queue' | 'import') => v
           {demo.isPending ? 'Preparing the demo…' : 'Load the demo'}
         </button>
         <button type="button" onClick={() => onDone('import')}>Import my own folder</button>
+        <button type="button" onClick={() => onDone('settings')} data-testid="welcome-team">Connect to a team server</button>
       </div>
       {demo.isError && <ErrorNote error={demo.error} />}
     </section>
