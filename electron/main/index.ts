@@ -47,6 +47,14 @@ if (!app.requestSingleInstanceLock()) {
         const result = await dialog.showOpenDialog({ title: 'Import a folder of media', properties: ['openDirectory'] });
         return result.canceled ? null : (result.filePaths[0] ?? null);
       },
+      pickImportFile: async () => {
+        const result = await dialog.showOpenDialog({
+          title: 'Import a hash list into a bank',
+          properties: ['openFile'],
+          filters: [{ name: 'Hash lists', extensions: ['csv', 'json', 'txt'] }, { name: 'All files', extensions: ['*'] }],
+        });
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
       log: (message) => console.error(message),
     });
     registerIpc(services.dispatch, devServerUrl);

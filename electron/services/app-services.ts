@@ -35,6 +35,13 @@ export interface ServicesOptions {
   nativeBinding?: string;
   /** The native folder dialog (desktop only). */
   pickFolder?: () => Promise<string | null>;
+  /** The native file dialog for bank imports (desktop only). */
+  pickImportFile?: () => Promise<string | null>;
+  /**
+   * Whether banks.startImport may read a path on this machine (default true: the desktop app and the local browser
+   * shell). A server reached by other people sets false: they upload the file instead.
+   */
+  localFileImports?: boolean;
   reviewer?: string;
   workers?: number;
   /** How long encrypted media stays in the vault. */
@@ -76,6 +83,8 @@ export interface Services {
   readonly matrix: MatrixAccount;
   readonly hma: HmaConnection;
   readonly pickFolder?: () => Promise<string | null>;
+  readonly pickImportFile?: () => Promise<string | null>;
+  readonly localFileImports: boolean;
   dispatch: Dispatch;
   isFirstRun(): boolean;
   close(): Promise<void>;
@@ -92,18 +101,29 @@ export function createServices(options: ServicesOptions): Services {
   const audit = new AuditLog(db, now);
   const banks = new BankRepository(db, now);
   const matcher = new LocalMatcher(db, banks, now);
-  const bankImports = new BankImportJobs(
+  const bankImports = new BankImportJobs({
     db,
     banks,
-    (job) =>
+    spoolDir: join(options.dataDir, 'bank-imports'),
+    onDone: (job) =>
       audit.append({
-        actor: options.reviewer ?? safeUserName(),
+        actor: job.actor,
         action: 'bank.import',
         subject: `bank:${job.bankName}`,
-        details: { format: job.format, state: job.state, added: job.added, duplicates: job.duplicates, rejected: job.rejected.length, error: job.error },
+        details: {
+          format: job.format,
+          file: job.fileName,
+          state: job.state,
+          rows: job.total,
+          added: job.added,
+          duplicates: job.duplicates,
+          rejected: job.rejectedCount,
+          error: job.error,
+        },
       }),
+    log: options.log,
     now,
-  );
+  });
   const media = new MediaRepository(db, now);
   const queue = new QueueService(db, now);
   const settings = new SettingsRepository(db);
@@ -151,6 +171,7 @@ export function createServices(options: ServicesOptions): Services {
   const lookupTimer = setInterval(() => void ingest.retryPendingLookups().catch(() => undefined), LOOKUP_RETRY_TICK_MS);
   lookupTimer.unref();
   if (options.startDispatcher ?? true) outbox.start();
+  bankImports.resume();
 
   const services: Services = {
     dataDir: options.dataDir,
@@ -174,6 +195,8 @@ export function createServices(options: ServicesOptions): Services {
     matrix,
     hma,
     pickFolder: options.pickFolder,
+    pickImportFile: options.pickImportFile,
+    localFileImports: options.localFileImports ?? true,
     dispatch: async () => ({ ok: false, error: { code: 'internal', message: 'not ready' } }),
     isFirstRun: () => {
       const row = db.prepare('SELECT (SELECT COUNT(*) FROM media_items) + (SELECT COUNT(*) FROM banks) AS n').get() as { n: number };
@@ -183,6 +206,7 @@ export function createServices(options: ServicesOptions): Services {
       clearInterval(purgeTimer);
       clearInterval(lookupTimer);
       await outbox.stop();
+      await bankImports.close();
       await matrix?.stop();
       await pool.close();
       db.close();
