@@ -280,6 +280,16 @@ const bankName = z
   .max(100)
   .regex(/^[\p{L}\p{N} _.:()'&+-]+$/u, "bank names use letters, digits, spaces and _ . : ( ) ' & + -");
 
+/** Query parameters of the streamed bank import upload (POST /upload/bank-import, body = the file). */
+export const bankImportUploadSchema = z
+  .object({
+    bankName,
+    fileName: z.string().trim().min(1).max(300),
+    format: z.enum(['csv', 'json']).optional(),
+    newBankKind: z.enum(['positive', 'negative']).optional(),
+  })
+  .strict();
+
 export const matrixStatusSchema = z.object({
   signedIn: z.boolean(),
   homeserverUrl: z.string().nullable(),
@@ -658,24 +668,16 @@ export const contract = {
     // a binary file, a wrong header or mostly invalid rows create nothing (invalid_input; issues name the first bad
     // lines, escaped). `path`: a file on this machine (desktop dialog, browser shell); the team server refuses paths.
     // `text`: small pastes and older callers. Browser uploads stream to POST /upload/bank-import instead.
-    input: z.union([
-      z
-        .object({
-          bankName,
-          format: z.enum(['csv', 'json']).optional(),
-          path: z.string().min(1).max(4096),
-          newBankKind: z.enum(['positive', 'negative']).optional(),
-        })
-        .strict(),
-      z
-        .object({
-          bankName,
-          format: z.enum(['csv', 'json']),
-          text: z.string().min(1).max(50_000_000),
-          newBankKind: z.enum(['positive', 'negative']).optional(),
-        })
-        .strict(),
-    ]),
+    input: z
+      .object({
+        bankName,
+        format: z.enum(['csv', 'json']).optional(),
+        path: z.string().min(1).max(4096).optional(),
+        text: z.string().min(1).max(50_000_000).optional(),
+        newBankKind: z.enum(['positive', 'negative']).optional(),
+      })
+      .strict()
+      .refine((v) => (v.path === undefined) !== (v.text === undefined), 'give either a path or a text'),
     output: z.object({ jobId: z.string() }),
   },
   'banks.pickImportFile': {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createServices } from '../services/app-services';
 import { FileSecretStore, plainCodec } from '../services/secrets/secret-store';
 import { startHttpTransport } from './http-transport';
+import { bankImportUploadRoute } from '../services/api/upload-routes';
 
 // `npm run web`: the console in a plain browser, over the loopback HTTP transport.
 // sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
@@ -26,6 +27,7 @@ const services = createServices({
 const transport = await startHttpTransport({
   dispatch: services.dispatch,
   staticRoot: join(repoRoot, 'renderer', 'dist'),
+  uploads: { 'bank-import': bankImportUploadRoute(services) },
   port: process.env.MATCHDESK_PORT ? Number(process.env.MATCHDESK_PORT) : 0,
 });
 

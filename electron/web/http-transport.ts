@@ -3,6 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Dispatch } from '../services/api/dispatcher';
+import type { UploadRoute } from '../services/api/upload-routes';
 import type { ErrorCode } from '../../shared/result';
 import { contentSecurityPolicy, SECURITY_HEADERS } from '../security/csp';
 import { mimeFor, resolveStaticPath } from '../security/static-files';
@@ -14,6 +15,8 @@ export interface HttpTransportOptions {
   port?: number;
   token?: string;
   maxBodyBytes?: number;
+  /** Streamed uploads at POST /upload/<name> (same token, Host and Origin checks as /api/). */
+  uploads?: Record<string, UploadRoute>;
 }
 
 export interface HttpTransport {
@@ -95,7 +98,7 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://placeholder');
-    if (url.pathname.startsWith('/api/')) {
+    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/upload/')) {
       if (!tokenMatches(req.headers.authorization, token)) {
         sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong token' } });
         return;
@@ -107,6 +110,10 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     }
     if (url.pathname.startsWith('/api/')) {
       await handleApi(req, res, url.pathname.slice('/api/'.length));
+      return;
+    }
+    if (url.pathname.startsWith('/upload/')) {
+      await handleUpload(req, res, url.pathname.slice('/upload/'.length), url.searchParams);
       return;
     }
     await handleStatic(req, res, url.pathname);
@@ -140,6 +147,49 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     }
     const envelope = await options.dispatch(name, input);
     sendJson(res, envelope.ok ? 200 : STATUS_FOR[envelope.error.code], envelope);
+  }
+
+  /** Answers, then closes the connection without reading the rest of a body we refuse. */
+  function refuseUpload(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+    res.once('finish', () => req.destroy());
+    send(res, status, JSON.stringify({ ok: false, error: { code: status === 415 || status === 413 ? 'invalid_input' : 'unauthorized', message } }), 'application/json; charset=utf-8', {
+      Connection: 'close',
+    });
+  }
+
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, name: string, params: URLSearchParams): Promise<void> {
+    const requestOrigin = req.headers.origin;
+    if (requestOrigin !== undefined && requestOrigin !== origin) return refuseUpload(req, res, 403, 'Cross-origin requests are refused');
+    const route = Object.prototype.hasOwnProperty.call(options.uploads ?? {}, name) ? options.uploads![name]! : undefined;
+    if (!route) {
+      res.once('finish', () => req.destroy());
+      sendJson(res, 404, { ok: false, error: { code: 'unknown_call', message: `Unknown upload: ${name}` } });
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.once('finish', () => req.destroy());
+      send(res, 405, 'Method Not Allowed', 'text/plain; charset=utf-8', { Allow: 'POST' });
+      return;
+    }
+    // A form post from another site could send text/plain without a preflight: only a raw byte upload is taken.
+    if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/octet-stream')) return refuseUpload(req, res, 415, 'Send application/octet-stream');
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > route.maxBytes) return refuseUpload(req, res, 413, `The file is larger than the limit of ${route.maxBytes} bytes`);
+    const envelope = await route.handle(req, params);
+    if (!envelope.ok && !req.readableEnded) {
+      // Refused before the body was read: drain up to 1 MB so the client sees the answer, then close.
+      let drained = 0;
+      const small = await new Promise<boolean>((resolvePromise) => {
+        req.on('data', (c: Buffer) => {
+          drained += c.length;
+          if (drained > 1024 * 1024) resolvePromise(false);
+        });
+        req.on('end', () => resolvePromise(true)).on('error', () => resolvePromise(false));
+        req.resume();
+      });
+      if (!small) res.once('finish', () => req.destroy());
+    }
+    sendJson(res, envelope.ok ? 200 : /larger than the limit/.test(envelope.error.message) ? 413 : STATUS_FOR[envelope.error.code], envelope);
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {

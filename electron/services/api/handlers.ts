@@ -149,9 +149,9 @@ export function createHandlers(services: Services): ContractHandlers {
     },
     'banks.startImport': async (input) => {
       const start = { bankName: input.bankName, format: input.format, actor: reviewer(), newBank: { kind: input.newBankKind } };
-      if ('text' in input) return { jobId: (await services.bankImports.startFromText(input.text, start)).id };
+      if (input.text !== undefined) return { jobId: (await services.bankImports.startFromText(input.text, start)).id };
       if (!services.localFileImports) throw new ContractError('unauthorized', 'This server does not read files from its own disk: upload the file instead.');
-      return { jobId: (await services.bankImports.startFromFile(input.path, start)).id };
+      return { jobId: (await services.bankImports.startFromFile(input.path!, start)).id };
     },
     'banks.pickImportFile': async () => ({ path: (await services.pickImportFile?.()) ?? null }),
     'banks.cancelImport': ({ jobId }) => {

@@ -17,7 +17,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Statement } from 'better-sqlite3';
 import { ContractError } from '../../../shared/result';
@@ -268,9 +268,14 @@ export class BankImportJobs {
         else done(null, chunk);
       },
     });
+    // The body is piped, not handed to pipeline(): on an error the host still owns it (to answer, then close).
+    const source = new PassThrough();
+    body.pipe(source);
+    body.once('error', (e) => source.destroy(e));
     try {
-      await pipeline(body, cap, createWriteStream(spool, { mode: 0o600 }));
+      await pipeline(source, cap, createWriteStream(spool, { mode: 0o600 }));
     } catch (e) {
+      body.unpipe(source);
       await rm(spool, { force: true });
       if (e instanceof ContractError) throw e;
       throw new ContractError('invalid_input', `The upload did not complete: ${e instanceof Error ? e.message : String(e)}`);
