@@ -84,6 +84,9 @@ class CsvReader implements ItemReader {
     const fresh = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const buf = (this.buf = rest.length === 0 ? fresh : Buffer.concat([rest, fresh]));
     if (this.base === 0 && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) this.pos = 3; // UTF-8 BOM
+    // The next quote at or after pos (Infinity: none in this buffer). Kept across lines: searching from each line to
+    // the end of the buffer would make a chunk quadratic.
+    let q = -1;
     while (this.pos < buf.length) {
       const pos = this.pos;
       const nl = buf.indexOf(NL, pos);
@@ -97,9 +100,12 @@ class CsvReader implements ItemReader {
         this.pos = nl + 1;
         continue;
       }
-      const q = buf.indexOf(QUOTE, pos);
+      if (q !== Infinity && q < pos) {
+        q = buf.indexOf(QUOTE, pos);
+        if (q === -1) q = Infinity;
+      }
       let rec: { fields: string[]; next: number; lines: number } | null;
-      if (q === -1 || (nl !== -1 && q > nl)) {
+      if (q === Infinity || (nl !== -1 && q > nl)) {
         if (nl === -1 && !eof) rec = null;
         else {
           const next = nl === -1 ? buf.length : nl + 1;

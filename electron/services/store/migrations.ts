@@ -321,8 +321,11 @@ export const migrations: Migration[] = [
         rows_read INTEGER NOT NULL DEFAULT 0,
         staged INTEGER NOT NULL DEFAULT 0,
         merged INTEGER NOT NULL DEFAULT 0,
+        -- Rows read wait in one file per partition of the hash space (bytes committed per file), then are added
+        -- partition by partition; merge_offset is the position in the current partition's file.
+        part_sizes_json TEXT NOT NULL DEFAULT '[]',
         merge_part INTEGER NOT NULL DEFAULT 0,
-        merge_n INTEGER NOT NULL DEFAULT -1,
+        merge_offset INTEGER NOT NULL DEFAULT 0,
         added INTEGER NOT NULL DEFAULT 0,
         duplicates INTEGER NOT NULL DEFAULT 0,
         rejected_count INTEGER NOT NULL DEFAULT 0,
@@ -333,21 +336,6 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX bank_import_jobs_state ON bank_import_jobs (state, started_at);
 
-      -- Rows read from an import file, waiting to be added. Clustered by (job, partition of the hash space, row), so
-      -- reading appends to one page per partition and adding touches one slice of the signal index at a time.
-      CREATE TABLE bank_import_stage (
-        job_id TEXT NOT NULL,
-        part INTEGER NOT NULL,
-        n INTEGER NOT NULL,
-        line INTEGER NOT NULL,
-        item INTEGER NOT NULL,
-        signal_type TEXT NOT NULL,
-        signal TEXT NOT NULL,
-        label TEXT,
-        -- JSON imports: the content's note, metadata and disabledUntil.
-        extra_json TEXT,
-        PRIMARY KEY (job_id, part, n)
-      ) WITHOUT ROWID;
     `,
   },
 ];
