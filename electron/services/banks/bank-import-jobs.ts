@@ -88,7 +88,7 @@ export interface BankImportJobsOptions {
 export const DEFAULT_MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
 const READ_CHUNK = 1 << 20;
 const MAX_REJECTED_KEPT = 100;
-const ROWS_PER_PARTITION = 40_000;
+const ROWS_PER_PARTITION = 10_000;
 const KEPT_FINISHED = 20;
 const INSERT_BATCH = 100;
 
