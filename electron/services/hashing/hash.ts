@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { decodeImage } from './decode';
 import { HashError } from './errors';
 import { sniff, SNIFF_BYTES, type SniffResult } from './formats';
-import { pdqFromRgb } from './pdq';
+import { pdqFromRgb } from './pdq-wasm';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, PDQ_MIN_QUALITY, type HashOptions, type MediaHashes } from './types';
 
 interface Digests {

@@ -9,8 +9,10 @@ export { HashError, isHashError, type HashErrorCode } from './errors';
 export { hashBytes, hashFile } from './hash';
 export { HashingPool, defaultWorkerUrl, type HashingPoolOptions, type PoolProgress, type HashManyItem } from './pool';
 export { sniff, type SniffResult } from './formats';
+// pdqFromRgb runs pdq-wasm when WebAssembly SIMD is there, else the TypeScript core (pdqFromRgbTs): same bits.
+export { pdqFromRgb, pdqCore, pdqWasmLoadError } from './pdq-wasm';
 export {
-  pdqFromRgb,
+  pdqFromRgb as pdqFromRgbTs,
   pdqFromLuma,
   pdqHamming,
   pdqWeight,
