@@ -9,7 +9,7 @@ import { MediaRepository } from './queue/media-repository';
 import { QueueService } from './queue/queue-service';
 import { IngestService } from './ingest/ingest-service';
 import { MediaVault } from './media/media-vault';
-import { HashingPool } from './hashing';
+import { HashingPool, defaultWorkerCount } from './hashing';
 import type { SecretStore } from './secrets/secret-store';
 import { createDispatcher, type Dispatch } from './api/dispatcher';
 import { SettingsRepository } from './settings/settings-repository';
@@ -43,7 +43,10 @@ export interface ServicesOptions {
    */
   localFileImports?: boolean;
   reviewer?: string;
+  /** Hashing workers. Default: MATCHDESK_WORKERS, else by role (see defaultWorkerCount). */
   workers?: number;
+  /** 'server' (the team server: hashing uses cores − 1) or 'desktop' (the default: at most 2 workers). */
+  role?: 'desktop' | 'server';
   /** How long encrypted media stays in the vault. */
   mediaRetentionMs?: number;
   checkOutputs?: boolean;
@@ -142,7 +145,8 @@ export function createServices(options: ServicesOptions): Services {
     { ...options.outbox, now },
   );
   const vault = new MediaVault(join(options.dataDir, 'vault'), db, options.secrets, now);
-  const workers = options.workers ?? 2;
+  const fromEnv = Number(process.env.MATCHDESK_WORKERS);
+  const workers = options.workers ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : defaultWorkerCount(options.role));
   const pool = new HashingPool({ workers });
   const reviewer = options.reviewer ?? safeUserName();
   const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)], actor: () => reviewer, workers, now });

@@ -7,7 +7,7 @@ export type { MediaHashes, HashOptions } from './types';
 export { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, PDQ_MIN_QUALITY } from './types';
 export { HashError, isHashError, type HashErrorCode } from './errors';
 export { hashBytes, hashFile } from './hash';
-export { HashingPool, defaultWorkerUrl, type HashingPoolOptions, type PoolProgress, type HashManyItem } from './pool';
+export { HashingPool, defaultWorkerCount, defaultWorkerUrl, type HashingPoolOptions, type PoolProgress, type HashManyItem } from './pool';
 export { sniff, type SniffResult } from './formats';
 // pdqFromRgb runs pdq-wasm when WebAssembly SIMD is there, else the TypeScript core (pdqFromRgbTs): same bits.
 export { pdqFromRgb, pdqCore, pdqWasmLoadError } from './pdq-wasm';
