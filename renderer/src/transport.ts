@@ -6,6 +6,8 @@ import { PRELOAD_GLOBAL } from '../../shared/ipc';
 export interface Transport {
   readonly kind: 'ipc' | 'http';
   call(name: CallName, input: unknown): Promise<Envelope<unknown>>;
+  /** Streams a file to POST /upload/<name> (HTTP hosts only; the desktop app passes a file path instead). */
+  upload?(name: string, query: Record<string, string>, body: Blob): Promise<Envelope<unknown>>;
 }
 
 type PreloadApi = Record<string, (input: unknown) => Promise<Envelope<unknown>>>;
@@ -55,6 +57,26 @@ function httpTransport(token: string | null): Transport {
         return (await response.json()) as Envelope<unknown>;
       } catch {
         return { ok: false, error: { code: 'internal', message: `Unexpected response (${response.status})` } };
+      }
+    },
+    async upload(name, query, body) {
+      let response: Response;
+      try {
+        // The browser streams a File from disk: it is never read into a string here.
+        response = await fetch(`/upload/${encodeURIComponent(name)}?${new URLSearchParams(query).toString()}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${token ?? ''}` },
+          body,
+          cache: 'no-store',
+          credentials: 'omit',
+        });
+      } catch {
+        return { ok: false, error: { code: 'unavailable', message: 'The upload did not reach the Matchdesk server.' } };
+      }
+      try {
+        return (await response.json()) as Envelope<unknown>;
+      } catch {
+        return { ok: false, error: { code: 'internal', message: response.status === 413 ? 'The file is too large for this server.' : `Unexpected response (${response.status})` } };
       }
     },
   };
