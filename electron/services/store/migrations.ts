@@ -290,8 +290,9 @@ export const migrations: Migration[] = [
       DROP TABLE bank_signals;
       ALTER TABLE bank_signals_v5 RENAME TO bank_signals;
       CREATE INDEX bank_signals_skey ON bank_signals (skey, bank_id);
-      -- Cascading deletes of content (and of whole banks) look signals up by content.
+      -- Cascading deletes of content (and of whole banks) look signals up by content; counts and exports by bank.
       CREATE INDEX bank_signals_content ON bank_signals (content_id);
+      CREATE INDEX bank_signals_bank ON bank_signals (bank_id);
 
       -- PDQ signals removed (directly or by cascade), so the in-memory index can follow without a rebuild.
       CREATE TABLE bank_signal_removals (seq INTEGER PRIMARY KEY, signal_id INTEGER NOT NULL);

@@ -67,16 +67,18 @@ function ImportJobs() {
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['banks.importJobs'] }),
   });
   const finished = jobs.data?.filter((j) => j.state !== 'running').length ?? 0;
-  const progressKey = jobs.data?.map((j) => j.merged).join(',') ?? '';
+  const merged = jobs.data?.reduce((n, j) => n + (j.state === 'running' ? j.merged : 0), 0) ?? 0;
   const lastFinished = useRef(finished);
-  const lastProgress = useRef(progressKey);
+  const lastRefresh = useRef(0);
   useEffect(() => {
-    // Bank counts follow a running import as rows are added, and once more when it ends.
-    if (finished === lastFinished.current && progressKey === lastProgress.current) return;
+    // Bank counts follow a running import every few seconds (counting millions of rows is not free), and once more
+    // when it ends.
+    const now = Date.now();
+    if (finished === lastFinished.current && (merged === 0 || now - lastRefresh.current < 5_000)) return;
     lastFinished.current = finished;
-    lastProgress.current = progressKey;
+    lastRefresh.current = now;
     void queryClient.invalidateQueries({ queryKey: ['banks.list'] });
-  }, [finished, progressKey, queryClient]);
+  }, [finished, merged, queryClient]);
   if (!jobs.data?.length) return null;
   return (
     <ul className="jobs" aria-label="Bank imports">
