@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Dispatch } from '../services/api/dispatcher';
 import type { UploadRoute } from '../services/api/upload-routes';
+import { refuseUpload, serveUpload } from './serve-upload';
 import type { ErrorCode } from '../../shared/result';
 import { contentSecurityPolicy, SECURITY_HEADERS } from '../security/csp';
 import { mimeFor, resolveStaticPath } from '../security/static-files';
@@ -149,47 +150,12 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     sendJson(res, envelope.ok ? 200 : STATUS_FOR[envelope.error.code], envelope);
   }
 
-  /** Answers, then closes the connection without reading the rest of a body we refuse. */
-  function refuseUpload(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-    res.once('finish', () => req.destroy());
-    send(res, status, JSON.stringify({ ok: false, error: { code: status === 415 || status === 413 ? 'invalid_input' : 'unauthorized', message } }), 'application/json; charset=utf-8', {
-      Connection: 'close',
-    });
-  }
-
   async function handleUpload(req: IncomingMessage, res: ServerResponse, name: string, params: URLSearchParams): Promise<void> {
     const requestOrigin = req.headers.origin;
-    if (requestOrigin !== undefined && requestOrigin !== origin) return refuseUpload(req, res, 403, 'Cross-origin requests are refused');
+    if (requestOrigin !== undefined && requestOrigin !== origin) return refuseUpload(req, res, 403, 'unauthorized', 'Cross-origin requests are refused', SECURITY_HEADERS);
     const route = Object.prototype.hasOwnProperty.call(options.uploads ?? {}, name) ? options.uploads![name]! : undefined;
-    if (!route) {
-      res.once('finish', () => req.destroy());
-      sendJson(res, 404, { ok: false, error: { code: 'unknown_call', message: `Unknown upload: ${name}` } });
-      return;
-    }
-    if (req.method !== 'POST') {
-      res.once('finish', () => req.destroy());
-      send(res, 405, 'Method Not Allowed', 'text/plain; charset=utf-8', { Allow: 'POST' });
-      return;
-    }
-    // A form post from another site could send text/plain without a preflight: only a raw byte upload is taken.
-    if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/octet-stream')) return refuseUpload(req, res, 415, 'Send application/octet-stream');
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > route.maxBytes) return refuseUpload(req, res, 413, `The file is larger than the limit of ${route.maxBytes} bytes`);
-    const envelope = await route.handle(req, params);
-    if (!envelope.ok && !req.readableEnded) {
-      // Refused before the body was read: drain up to 1 MB so the client sees the answer, then close.
-      let drained = 0;
-      const small = await new Promise<boolean>((resolvePromise) => {
-        req.on('data', (c: Buffer) => {
-          drained += c.length;
-          if (drained > 1024 * 1024) resolvePromise(false);
-        });
-        req.on('end', () => resolvePromise(true)).on('error', () => resolvePromise(false));
-        req.resume();
-      });
-      if (!small) res.once('finish', () => req.destroy());
-    }
-    sendJson(res, envelope.ok ? 200 : /larger than the limit/.test(envelope.error.message) ? 413 : STATUS_FOR[envelope.error.code], envelope);
+    if (!route) return refuseUpload(req, res, 404, 'unknown_call', `Unknown upload: ${name}`, SECURITY_HEADERS);
+    await serveUpload(req, res, route, params, SECURITY_HEADERS);
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
