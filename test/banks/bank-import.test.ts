@@ -185,6 +185,30 @@ describe('background bank imports from files', () => {
     expect(jobs.get(again.id)).toMatchObject({ state: 'done', added: 0, duplicates: csv.added + csv.dups });
   });
 
+  it('a signal another writer adds to the bank during the import is a duplicate, not a second row', async () => {
+    const { jobs, banks, file } = setup({ mergeBatch: 100, partitionRows: 1_000_000 });
+    const rows = Array.from({ length: 3000 }, (_, i) => `md5,${i.toString(16).padStart(32, '0')},row ${i}`);
+    const late = (2999).toString(16).padStart(32, '0');
+    // After the first adding step commits, another writer (the outbox, say) adds a signal that comes later in the file.
+    let version = banks.version;
+    let injected = false;
+    Object.defineProperty(banks, 'version', {
+      get: () => version,
+      set: (v: number) => {
+        version = v;
+        if (!injected && banks.byName('Shared')?.signalCount) {
+          injected = true;
+          banks.addContent(banks.byName('Shared')!.id, [{ type: 'md5', signal: late }], { label: 'added meanwhile' });
+        }
+      },
+    });
+    const job = await jobs.startFromFile(file('shared.csv', rows.join('\n')), { bankName: 'Shared', actor: 'a' });
+    await jobs.idle();
+    expect(injected).toBe(true);
+    expect(jobs.get(job.id)).toMatchObject({ state: 'done', added: 2999, duplicates: 1 });
+    expect(banks.byName('Shared')).toMatchObject({ signalCount: 3000 });
+  });
+
   it('round-trips a JSON export through a file import, creating the bank with its settings', async () => {
     const { jobs, banks, file } = setup({ readChunk: 1000 });
     const csv = bigCsv(500, 3);
