@@ -17,7 +17,8 @@ const noElectron = {
 };
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', '.cache/**', 'test-results/**', 'renderer/dist/**'] },
+  // pdq-wasm/assembly is AssemblyScript (checked by its compiler in test/hashing/pdq-wasm.test.ts).
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', '.cache/**', 'test-results/**', 'renderer/dist/**', 'pdq-wasm/assembly/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

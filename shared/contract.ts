@@ -305,12 +305,48 @@ export const statsOverviewSchema = z.object({
 const rejectedRowsSchema = z.array(z.object({ line: z.number().int(), message: z.string() }));
 const bankImportResultSchema = z.object({ bank: bankSchema, added: z.number().int(), duplicates: z.number().int(), rejected: rejectedRowsSchema });
 
+export const bankImportJobSchema = z.object({
+  id: z.string(),
+  bankName: z.string(),
+  format: z.enum(['csv', 'json']),
+  fileName: z.string(),
+  state: z.enum(['running', 'done', 'failed', 'cancelled']),
+  /** reading the file, then adding the rows read to the bank. */
+  phase: z.enum(['reading', 'adding', 'finished']),
+  /** Rows (or JSON content items) read so far. */
+  total: z.number().int(),
+  processed: z.number().int(),
+  bytesTotal: z.number().int(),
+  bytesRead: z.number().int(),
+  staged: z.number().int(),
+  merged: z.number().int(),
+  added: z.number().int(),
+  duplicates: z.number().int(),
+  rejectedCount: z.number().int(),
+  /** The first rejected rows, with line numbers; their text is escaped. */
+  rejected: rejectedRowsSchema,
+  error: z.string().nullable(),
+  actor: z.string(),
+  startedAt: z.number().int(),
+  finishedAt: z.number().int().nullable(),
+});
+
 const bankName = z
   .string()
   .trim()
   .min(1)
   .max(100)
   .regex(/^[\p{L}\p{N} _.:()'&+-]+$/u, "bank names use letters, digits, spaces and _ . : ( ) ' & + -");
+
+/** Query parameters of the streamed bank import upload (POST /upload/bank-import, body = the file). */
+export const bankImportUploadSchema = z
+  .object({
+    bankName,
+    fileName: z.string().trim().min(1).max(300),
+    format: z.enum(['csv', 'json']).optional(),
+    newBankKind: z.enum(['positive', 'negative']).optional(),
+  })
+  .strict();
 
 export const matrixStatusSchema = z.object({
   signedIn: z.boolean(),
@@ -762,28 +798,35 @@ export const contract = {
     output: bankImportResultSchema,
   },
   'banks.startImport': {
-    // A whole file (CSV of signal_type,signal,label, or a Matchdesk JSON export), imported in the background.
-    input: z.object({ bankName, format: z.enum(['csv', 'json']), text: z.string().min(1).max(400_000_000) }).strict(),
+    // A file imported in the background (CSV of signal_type,signal,label, or a Matchdesk JSON export). Checked first:
+    // a binary file, a wrong header or mostly invalid rows create nothing (invalid_input; issues name the first bad
+    // lines, escaped). `path`: a file on this machine (desktop dialog, browser shell); the team server refuses paths.
+    // `text`: small pastes and older callers. Browser uploads stream to POST /upload/bank-import instead.
+    input: z
+      .object({
+        bankName,
+        format: z.enum(['csv', 'json']).optional(),
+        path: z.string().min(1).max(4096).optional(),
+        text: z.string().min(1).max(50_000_000).optional(),
+        newBankKind: z.enum(['positive', 'negative']).optional(),
+      })
+      .strict()
+      .refine((v) => (v.path === undefined) !== (v.text === undefined), 'give either a path or a text'),
     output: z.object({ jobId: z.string() }),
+  },
+  'banks.pickImportFile': {
+    // Opens the native file dialog in the desktop app; other hosts answer null (they upload).
+    input: z.object({}).strict(),
+    output: z.object({ path: z.string().nullable() }),
+  },
+  'banks.cancelImport': {
+    // Rows already added stay in the bank.
+    input: z.object({ jobId: z.string().min(1).max(100) }).strict(),
+    output: z.object({ cancelled: z.boolean() }),
   },
   'banks.importJobs': {
     input: z.object({}).strict(),
-    output: z.array(
-      z.object({
-        id: z.string(),
-        bankName: z.string(),
-        format: z.enum(['csv', 'json']),
-        state: z.enum(['running', 'done', 'failed']),
-        total: z.number().int(),
-        processed: z.number().int(),
-        added: z.number().int(),
-        duplicates: z.number().int(),
-        rejected: rejectedRowsSchema,
-        error: z.string().nullable(),
-        startedAt: z.number().int(),
-        finishedAt: z.number().int().nullable(),
-      }),
-    ),
+    output: z.array(bankImportJobSchema),
   },
   'banks.export': {
     input: z.object({ bankName, format: z.enum(['csv', 'json']) }).strict(),
@@ -879,6 +922,7 @@ export type Match = z.output<typeof matchSchema>;
 export type Bank = z.output<typeof bankSchema>;
 export type AuditEntry = z.output<typeof auditEntrySchema>;
 export type IngestJob = z.output<typeof ingestJobSchema>;
+export type BankImportJobView = z.output<typeof bankImportJobSchema>;
 export type OutboxAction = z.output<typeof actionSchema>;
 export type FeedbackReport = z.output<typeof feedbackReportSchema>;
 export type ActionPlans = z.output<typeof actionPlanInputSchema>;

@@ -52,6 +52,14 @@ if (!app.requestSingleInstanceLock()) {
       const result = await dialog.showOpenDialog({ title: 'Import a folder of media', properties: ['openDirectory'] });
       return result.canceled ? null : (result.filePaths[0] ?? null);
     };
+    const pickImportFile = async () => {
+      const result = await dialog.showOpenDialog({
+        title: 'Import a hash list into a bank',
+        properties: ['openFile'],
+        filters: [{ name: 'Hash lists', extensions: ['csv', 'json', 'txt'] }, { name: 'All files', extensions: ['*'] }],
+      });
+      return result.canceled ? null : (result.filePaths[0] ?? null);
+    };
     host = new ConsoleHost({
       dataDir,
       secrets,
@@ -69,6 +77,7 @@ if (!app.requestSingleInstanceLock()) {
           // Media is decoded in utility processes that hold no token, key or database handle.
           hashing: { spawner: utilityDecoderSpawner(utilityProcess), decoderEntry: join(import.meta.dirname, 'decoder-process.js') },
           pickFolder,
+          pickImportFile,
           log,
         });
         services.pool.warm(); // decoder processes up before the first preview

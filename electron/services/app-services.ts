@@ -14,7 +14,7 @@ import { ClaimService, CLAIM_LEASE_MS, LOCAL_POLICY, type QueuePolicy } from './
 import { ChangeFeed } from './events/change-feed';
 import { IngestService, type MediaMatcher } from './ingest/ingest-service';
 import { MediaVault } from './media/media-vault';
-import { HashingPool, type HashingPoolOptions } from './hashing';
+import { HashingPool, defaultWorkerCount, type HashingPoolOptions } from './hashing';
 import { hashingSettingsSchema } from './hashing-settings';
 import type { SecretStore } from './secrets/secret-store';
 import { SettingsRepository } from './settings/settings-repository';
@@ -40,13 +40,23 @@ export interface ServicesOptions {
   nativeBinding?: string;
   /** The native folder dialog (desktop only). */
   pickFolder?: () => Promise<string | null>;
+  /** The native file dialog for bank imports (desktop only). */
+  pickImportFile?: () => Promise<string | null>;
+  /**
+   * Whether banks.startImport may read a path on this machine (default true: the desktop app and the local browser
+   * shell). A server reached by other people sets false: they upload the file instead.
+   */
+  localFileImports?: boolean;
   reviewer?: string;
+  /** Hashing workers. Default: MATCHDESK_WORKERS, else by role (see defaultWorkerCount). */
   workers?: number;
   /**
    * How media is decoded: the desktop passes Electron's utilityProcess spawner and the bundled decoder entry; tests
    * may set caps. The `hashing` setting (maxPixels, memoryLimitMb, timeoutSeconds) fills what is not given here.
    */
   hashing?: Pick<HashingPoolOptions, 'spawner' | 'decoderEntry' | 'maxPixels' | 'memoryLimitMb' | 'taskTimeoutMs' | 'isolation'>;
+  /** 'server' (the team server: hashing uses cores − 1) or 'desktop' (the default: at most 2 decoders). */
+  role?: 'desktop' | 'server';
   /** How long encrypted media stays in the vault. */
   mediaRetentionMs?: number;
   log?: (message: string) => void;
@@ -104,6 +114,8 @@ export interface Services {
   readonly matrix: MatrixAccount;
   readonly hma: HmaConnection;
   readonly pickFolder?: () => Promise<string | null>;
+  readonly pickImportFile?: () => Promise<string | null>;
+  readonly localFileImports: boolean;
   isFirstRun(): boolean;
   close(): Promise<void>;
 }
@@ -125,18 +137,29 @@ export function createServices(options: ServicesOptions): Services {
   const auditSeal = new AuditSeal(audit, options.secrets, now);
   const banks = new BankRepository(db, now);
   const matcher = new LocalMatcher(db, banks, now);
-  const bankImports = new BankImportJobs(
+  const bankImports = new BankImportJobs({
     db,
     banks,
-    (job) =>
+    spoolDir: join(options.dataDir, 'bank-imports'),
+    onDone: (job) =>
       audit.append({
-        actor: options.reviewer ?? safeUserName(),
+        actor: job.actor,
         action: 'bank.import',
         subject: `bank:${job.bankName}`,
-        details: { format: job.format, state: job.state, added: job.added, duplicates: job.duplicates, rejected: job.rejected.length, error: job.error },
+        details: {
+          format: job.format,
+          file: job.fileName,
+          state: job.state,
+          rows: job.total,
+          added: job.added,
+          duplicates: job.duplicates,
+          rejected: job.rejectedCount,
+          error: job.error,
+        },
       }),
+    log: options.log,
     now,
-  );
+  });
   const media = new MediaRepository(db, now);
   const changes = new ChangeFeed(now);
   const policy = options.queuePolicy ?? LOCAL_POLICY;
@@ -158,7 +181,8 @@ export function createServices(options: ServicesOptions): Services {
     { ...options.outbox, now },
   );
   const vault = new MediaVault(join(options.dataDir, 'vault'), db, options.secrets, now);
-  const workers = options.workers ?? 2;
+  const fromEnv = Number(process.env.MATCHDESK_WORKERS);
+  const workers = options.workers ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : defaultWorkerCount(options.role));
   const hashingSettings = settings.get('hashing', hashingSettingsSchema);
   const pool = new HashingPool({
     workers,
@@ -204,6 +228,7 @@ export function createServices(options: ServicesOptions): Services {
   const lookupTimer = setInterval(() => void ingest.retryPendingLookups().catch(() => undefined), LOOKUP_RETRY_TICK_MS);
   lookupTimer.unref();
   if (options.startDispatcher ?? true) outbox.start();
+  bankImports.resume();
 
   const services: Services = {
     now,
@@ -233,6 +258,8 @@ export function createServices(options: ServicesOptions): Services {
     matrix,
     hma,
     pickFolder: options.pickFolder,
+    pickImportFile: options.pickImportFile,
+    localFileImports: options.localFileImports ?? true,
     isFirstRun: () => {
       const row = db.prepare('SELECT (SELECT COUNT(*) FROM media_items) + (SELECT COUNT(*) FROM banks) AS n').get() as { n: number };
       return row.n === 0;
@@ -248,6 +275,7 @@ export function createServices(options: ServicesOptions): Services {
       }
       clearInterval(lookupTimer);
       await outbox.stop();
+      await bankImports.close();
       await matrix?.stop();
       await pool.close();
       db.close();

@@ -6,6 +6,8 @@ import type { ConsoleEvent } from '../../shared/events';
 import type { Envelope } from '../../shared/result';
 import type { Services } from '../services/app-services';
 import type { Dispatch } from '../services/api/dispatcher';
+import { bankImportUploadRoute, type UploadRoute } from '../services/api/upload-routes';
+import { DEFAULT_MAX_UPLOAD_BYTES } from '../services/banks/bank-import-jobs';
 import type { SecretStore } from '../services/secrets/secret-store';
 import { uploadFolder } from './folder-upload';
 import { MatrixSignInError, requestOpenIdToken, type MatrixCredentials } from './matrix-openid';
@@ -70,6 +72,22 @@ export class ConsoleHost {
     if (this.mode.mode === 'local') return this.openLocal().dispatch(name, input);
     return this.relay(name, input);
   };
+
+  /**
+   * A streamed upload (POST /upload/<name> on an HTTP host): into this machine's services locally. In team mode the
+   * upload is not relayed yet: it answers that the team server takes none.
+   */
+  uploadRoute(name: 'bank-import'): UploadRoute {
+    return {
+      maxBytes: DEFAULT_MAX_UPLOAD_BYTES,
+      handle: async (body, params) => {
+        await this.ready;
+        if (this.mode.mode === 'local') return bankImportUploadRoute(this.openLocal().services).handle(body, params);
+        body.resume();
+        return { ok: false, error: { code: 'unavailable', message: `Uploads (${name}) to a team server are not supported yet` } };
+      },
+    };
+  }
 
   async close(): Promise<void> {
     this.stream?.close();

@@ -38,6 +38,7 @@ const transport = await startHttpTransport({
   dispatch: host.dispatch,
   events: (listener) => host.subscribe(listener),
   staticRoot: join(repoRoot, 'renderer', 'dist'),
+  uploads: { 'bank-import': host.uploadRoute('bank-import') },
   port: process.env.MATCHDESK_PORT ? Number(process.env.MATCHDESK_PORT) : 0,
 });
 

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { Dispatch } from '../services/api/dispatcher';
 import { STATUS_FOR } from '../http/status';
 import type { ConsoleEvent } from '../../shared/events';
+import type { UploadRoute } from '../services/api/upload-routes';
+import { refuseUpload, serveUpload } from './serve-upload';
 import { contentSecurityPolicy, SECURITY_HEADERS } from '../security/csp';
 import { mimeFor, resolveStaticPath } from '../security/static-files';
 
@@ -17,6 +19,8 @@ export interface HttpTransportOptions {
   port?: number;
   token?: string;
   maxBodyBytes?: number;
+  /** Streamed uploads at POST /upload/<name> (same token, Host and Origin checks as /api/). */
+  uploads?: Record<string, UploadRoute>;
 }
 
 export interface HttpTransport {
@@ -108,7 +112,7 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://placeholder');
-    if (url.pathname.startsWith('/api/')) {
+    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/upload/')) {
       if (!tokenMatches(req.headers.authorization, token)) {
         sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong token' } });
         return;
@@ -124,6 +128,10 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     }
     if (url.pathname.startsWith('/api/')) {
       await handleApi(req, res, url.pathname.slice('/api/'.length));
+      return;
+    }
+    if (url.pathname.startsWith('/upload/')) {
+      await handleUpload(req, res, url.pathname.slice('/upload/'.length), url.searchParams);
       return;
     }
     await handleStatic(req, res, url.pathname);
@@ -187,6 +195,14 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     };
     req.once('close', end);
     res.once('close', end);
+  }
+
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, name: string, params: URLSearchParams): Promise<void> {
+    const requestOrigin = req.headers.origin;
+    if (requestOrigin !== undefined && requestOrigin !== origin) return refuseUpload(req, res, 403, 'unauthorized', 'Cross-origin requests are refused', SECURITY_HEADERS);
+    const route = Object.prototype.hasOwnProperty.call(options.uploads ?? {}, name) ? options.uploads![name]! : undefined;
+    if (!route) return refuseUpload(req, res, 404, 'unknown_call', `Unknown upload: ${name}`, SECURITY_HEADERS);
+    await serveUpload(req, res, route, params, SECURITY_HEADERS);
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {

@@ -44,3 +44,13 @@ export async function callConsole<N extends ConsoleCallName>(name: N, input: Con
   if (!envelope.ok) throw new ApiCallError(envelope.error);
   return envelope.value as ConsoleCallOutput<N>;
 }
+
+/** Uploads a bank import file (browser shell and team server): streamed, checked by the server before anything is created. */
+export async function uploadBankImport(file: File, query: { bankName: string; newBankKind?: 'positive' | 'negative' }): Promise<{ jobId: string }> {
+  if (!transport.upload) throw new ApiCallError({ code: 'unavailable', message: 'This console uploads no files: choose a file instead.' });
+  const params: Record<string, string> = { bankName: query.bankName, fileName: file.name };
+  if (query.newBankKind) params.newBankKind = query.newBankKind;
+  const envelope = await transport.upload('bank-import', params, file);
+  if (!envelope.ok) throw new ApiCallError(envelope.error);
+  return envelope.value as { jobId: string };
+}

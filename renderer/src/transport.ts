@@ -10,6 +10,8 @@ export interface Transport {
   call(name: CallName | ConsoleCallName, input: unknown): Promise<Envelope<unknown>>;
   /** Live changes pushed by the host (this machine's services, or the team server through it). */
   subscribe(listener: (event: ConsoleEvent) => void): () => void;
+  /** Streams a file to POST /upload/<name> (HTTP hosts only; the desktop app passes a file path instead). */
+  upload?(name: string, query: Record<string, string>, body: Blob): Promise<Envelope<unknown>>;
 }
 
 type PreloadApi = Record<string, (input: unknown) => Promise<Envelope<unknown>>>;
@@ -119,6 +121,26 @@ function httpTransport(token: string | null): Transport {
       }
     },
     subscribe: (listener) => streamEvents(token, listener),
+    async upload(name, query, body) {
+      let response: Response;
+      try {
+        // The browser streams a File from disk: it is never read into a string here.
+        response = await fetch(`/upload/${encodeURIComponent(name)}?${new URLSearchParams(query).toString()}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${token ?? ''}` },
+          body,
+          cache: 'no-store',
+          credentials: 'omit',
+        });
+      } catch {
+        return { ok: false, error: { code: 'unavailable', message: 'The upload did not reach the Matchdesk server.' } };
+      }
+      try {
+        return (await response.json()) as Envelope<unknown>;
+      } catch {
+        return { ok: false, error: { code: 'internal', message: response.status === 413 ? 'The file is too large for this server.' : `Unexpected response (${response.status})` } };
+      }
+    },
   };
 }
 

@@ -128,35 +128,31 @@ describe('dihedral matching', () => {
   });
 });
 
-describe('background bank imports', () => {
-  it('imports a large CSV in chunks with progress, and ends with the same counts as a one-shot import', async () => {
-    const { db, banks } = setup();
-    const { BankImportJobs } = await import('../../electron/services/banks/bank-import-jobs');
-    const done: string[] = [];
-    const jobs = new BankImportJobs(db, banks, (j) => done.push(j.state));
-    const rows = ['signal_type,signal,label'];
-    for (let i = 0; i < 12_000; i++) rows.push(`md5,${i.toString(16).padStart(32, '0')},row ${i}`);
-    rows.push('md5,not-a-hash,bad', `md5,${(5).toString(16).padStart(32, '0')},duplicate`);
-    const job = jobs.start('Big', 'csv', rows.join('\n'));
-    const seen: number[] = [];
-    while (jobs.list()[0]!.state === 'running') {
-      seen.push(jobs.list()[0]!.processed);
-      await new Promise((r) => setImmediate(r));
-    }
-    const final = jobs.list().find((j) => j.id === job.id)!;
-    expect(final).toMatchObject({ state: 'done', total: 12_002, processed: 12_002, added: 12_000, duplicates: 1 });
-    expect(final.rejected).toEqual([{ line: 12_002, message: '"not-a-hash" is not a valid md5 signal' }]);
-    expect(new Set(seen).size).toBeGreaterThan(1);
-    expect(banks.byName('Big')?.signalCount).toBe(12_000);
-    expect(done).toEqual(['done']);
-  });
-
-  it('a file that is not a bank export fails clearly', async () => {
-    const { db, banks } = setup();
-    const { BankImportJobs } = await import('../../electron/services/banks/bank-import-jobs');
-    const jobs = new BankImportJobs(db, banks);
-    jobs.start('J', 'json', '{"hello": 1}');
-    await new Promise((r) => setTimeout(r, 20));
-    expect(jobs.list()[0]).toMatchObject({ state: 'failed', error: 'Not a Matchdesk bank export (format matchdesk-bank/1)' });
+describe('the PDQ index follows the banks without rebuilding', () => {
+  it('adds imported signals and drops removed ones (directly, by content, by bank) incrementally', () => {
+    const { db, banks, matcher } = setup();
+    banks.importCsv('A', `pdq,${PDQ_A},a`);
+    const q = { md5: MD5, sha256: SHA, pdq: flip(PDQ_A, 5) };
+    expect(matcher.match(q).map((m) => m.bankName)).toEqual(['A']);
+    banks.importCsv('B', `pdq,${flip(PDQ_A, 2)},b\npdq,${flip(PDQ_A, 40)},far`);
+    expect(matcher.match(q).map((m) => m.bankName).sort()).toEqual(['A', 'B']);
+    const bankA = banks.byName('A')!;
+    expect(banks.removeSignals(bankA.id, [{ type: 'pdq', signal: PDQ_A }])).toBe(1);
+    expect(matcher.match(q).map((m) => m.bankName)).toEqual(['B']);
+    // A cascade (content deleted, then a whole bank) is seen through the removal log.
+    banks.importCsv('C', `pdq,${flip(PDQ_A, 1)},c`);
+    expect(matcher.match(q).map((m) => m.bankName).sort()).toEqual(['B', 'C']);
+    db.prepare("DELETE FROM bank_content WHERE label = 'c'").run();
+    banks.version++;
+    expect(matcher.match(q).map((m) => m.bankName)).toEqual(['B']);
+    db.prepare("DELETE FROM banks WHERE name = 'B'").run();
+    banks.version++;
+    expect(matcher.match(q)).toEqual([]);
+    expect(matcher.fullLoads).toBe(1);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM bank_signal_removals').get()).toEqual({ n: 0 });
+    // Ids are never reused, so a signal added after the removals is found.
+    banks.importCsv('A', `pdq,${PDQ_A},back`);
+    expect(matcher.match(q)).toMatchObject([{ bankName: 'A', label: 'back', distance: 5 }]);
+    expect(matcher.fullLoads).toBe(1);
   });
 });

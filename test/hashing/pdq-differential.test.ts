@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pdqFromRgb, pdqHamming, type PixelChannels } from '../../electron/services/hashing';
+import { pdqCore, pdqFromRgb, pdqFromRgbTs, pdqHamming, type PixelChannels } from '../../electron/services/hashing';
 import { DCT_MATRIX } from '../../electron/services/hashing/pdq';
 import { KINDS, synth, type Pixels } from './generate';
 import { FIXTURE_IMAGES, rng } from './helpers';
@@ -37,8 +37,11 @@ async function runCases(cases: Case[], inFlight = 3): Promise<string[]> {
       const img = await c.make();
       const refP = oracle.pdq(img.data, img.width, img.height, img.channels, c.dihedral);
       const ours = pdqFromRgb(img.data, img.width, img.height, img.channels as PixelChannels, { dihedral: c.dihedral });
+      // The TypeScript core (the fallback and oracle of pdq-wasm) must give the very same answer.
+      const ts = pdqFromRgbTs(img.data, img.width, img.height, img.channels as PixelChannels, { dihedral: c.dihedral });
       const ref = await refP;
       const tag = `${c.name} (${img.width}x${img.height}x${img.channels})`;
+      if (JSON.stringify(ts) !== JSON.stringify(ours)) problems.push(`${tag}: the ${pdqCore()} core and the TypeScript core differ`);
       if (ours.hash !== ref.hash) problems.push(`${tag}: distance ${pdqHamming(ours.hash, ref.hash)}`);
       if (ours.quality !== ref.quality) problems.push(`${tag}: quality ${ours.quality} vs ${ref.quality}`);
       if (c.dihedral) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { HashError, hashBytes, hashFile, HashingPool, type PoolProgress } from '../../electron/services/hashing';
+import { defaultWorkerCount, HashError, hashBytes, hashFile, HashingPool, type PoolProgress } from '../../electron/services/hashing';
 import { FIXTURE_IMAGES, readVectors } from './helpers';
 
 const files = readVectors().map((v) => join(FIXTURE_IMAGES, v.file));
@@ -137,4 +137,16 @@ describe('HashingPool', () => {
     const maxLagMs = h.max / 1e6;
     expect(maxLagMs).toBeLessThan(Math.max(60, inThread / 3));
   }, 120_000);
+});
+
+describe('worker count sized to the machine', () => {
+  it('a server uses every core but one; the desktop at most two; always at least one', () => {
+    expect(defaultWorkerCount('server', 16)).toBe(15);
+    expect(defaultWorkerCount('server', 2)).toBe(1);
+    expect(defaultWorkerCount('server', 1)).toBe(1);
+    expect(defaultWorkerCount('desktop', 16)).toBe(2);
+    expect(defaultWorkerCount('desktop', 2)).toBe(1);
+    expect(defaultWorkerCount(undefined, 64)).toBe(2);
+    expect(pool({ role: 'server' }).size).toBe(defaultWorkerCount('server'));
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PdqIndex, linearScan, pdqDistance, popcount32, parsePdqHex, formatPdqHex } from '../../electron/services/banks/pdq-index';
+import { PdqIndex, linearScan, pdqDistance, popcount32, parsePdqHex, formatPdqHex, substringsFor } from '../../electron/services/banks/pdq-index';
 import { flipBits, randomPdq, rng } from './helpers';
 
 function build(entries: Array<{ id: number; hex: string }>): PdqIndex {
@@ -144,5 +144,61 @@ describe('PdqIndex (multi-index hashing) vs linear scan', () => {
       const q = flipBits(entries[k * 17]!.hex, k, r);
       expect(idx.query(q)).toEqual(linearScan(entries, q));
     }
+  });
+});
+
+describe('PdqIndex at scale: substring counts chosen from n, incremental levels', () => {
+  it('picks fewer, longer substrings as the bank grows, within the memory budget', () => {
+    expect(substringsFor(10_000)).toBe(16);
+    expect(substringsFor(1_050_000)).toBe(13);
+    expect(substringsFor(5_250_000)).toBe(11);
+  });
+
+  it.each([11, 12, 13, 14, 16, 20])('m = %i substrings (keys across word boundaries): same results as the scan at radii 0..47 and 64', (m) => {
+    const r = rng(100 + m);
+    const entries: Array<{ id: number; hex: string }> = [];
+    for (let i = 0; i < 6000; i++) entries.push({ id: i, hex: randomPdq(r) });
+    for (let k = 0; k < 600; k++) entries.push({ id: 10_000 + k, hex: flipBits(entries[k]!.hex, k % 48, r) });
+    const idx = new PdqIndex(16, { substrings: m, alwaysProbe: true });
+    for (const e of entries) idx.add(e.id, e.hex);
+    idx.build();
+    expect(idx.substrings).toBe(m);
+    for (let k = 0; k < 40; k++) {
+      const q = flipBits(entries[k * 7]!.hex, k % 40, r);
+      for (const radius of [0, 1, 7, 15, 31, 32, 40, 47, ...(m >= 16 ? [64] : [])]) expect(idx.query(q, radius)).toEqual(idx.linearScan(q, radius));
+    }
+  });
+
+  it('additions after the main build go through the tail and the recent level, with removals, and stay exact', () => {
+    const r = rng(77);
+    const live = new Map<number, string>();
+    const idx = new PdqIndex(16, { substrings: 12 });
+    const probe = randomPdq(r);
+    const add = (id: number, hex: string) => {
+      idx.add(id, hex);
+      live.set(id, hex);
+    };
+    for (let i = 0; i < 20_000; i++) add(i, i % 50 === 0 ? flipBits(probe, i % 32, r) : randomPdq(r));
+    idx.build();
+    const check = () => {
+      for (const q of [probe, flipBits(probe, 9, r), flipBits(probe, 25, r)]) {
+        expect(idx.query(q, 31)).toEqual(linearScan([...live].map(([id, hex]) => ({ id, hex })), q, 31));
+      }
+    };
+    check();
+    // 3,000 adds stay in the tail; 30,000 more build a recent level; 80,000 more rebuild main.
+    for (let i = 0; i < 3_000; i++) add(100_000 + i, i % 10 === 0 ? flipBits(probe, i % 31, r) : randomPdq(r));
+    check();
+    for (let i = 0; i < 30_000; i++) add(200_000 + i, i % 100 === 0 ? flipBits(probe, i % 31, r) : randomPdq(r));
+    check();
+    for (const id of [...live.keys()].filter((id) => id % 3 === 0)) {
+      expect(idx.remove(id)).toBe(true);
+      live.delete(id);
+    }
+    check();
+    for (let i = 0; i < 80_000; i++) add(300_000 + i, i % 500 === 0 ? flipBits(probe, i % 31, r) : randomPdq(r));
+    check();
+    expect(idx.size).toBe(live.size);
+    expect(idx.get(300_000)).toBe(live.get(300_000));
   });
 });

@@ -59,6 +59,8 @@ export const CALL_REQUIREMENTS: { readonly [N in CallName]?: Requirement } = {
   'banks.importJobs': 'lead',
   'banks.export': 'lead',
   'banks.update': 'lead',
+  'banks.pickImportFile': 'local',
+  'banks.cancelImport': 'lead',
 
   'hma.getSettings': 'lead',
   'hma.saveSettings': 'lead',

@@ -154,7 +154,18 @@ export function createHandlers(services: Services): ContractHandlers {
       services.audit.append({ actor: ctx.actor, action: 'bank.import', subject: `bank:${bankName}`, details: { format: 'json', added: result.added, duplicates: result.duplicates, rejected: result.rejected.length } });
       return result;
     },
-    'banks.startImport': ({ bankName, format, text }) => ({ jobId: services.bankImports.start(bankName, format, text).id }),
+    'banks.startImport': async (input, ctx) => {
+      const start = { bankName: input.bankName, format: input.format, actor: ctx.actor, newBank: { kind: input.newBankKind } };
+      if (input.text !== undefined) return { jobId: (await services.bankImports.startFromText(input.text, start)).id };
+      if (!services.localFileImports) throw new ContractError('unauthorized', 'This server does not read files from its own disk: upload the file instead.');
+      return { jobId: (await services.bankImports.startFromFile(input.path!, start)).id };
+    },
+    'banks.pickImportFile': async () => ({ path: (await services.pickImportFile?.()) ?? null }),
+    'banks.cancelImport': ({ jobId }, ctx) => {
+      const cancelled = services.bankImports.cancel(jobId);
+      if (cancelled) services.audit.append({ actor: ctx.actor, action: 'bank.import.cancel', subject: `import:${jobId}`, details: {} });
+      return { cancelled };
+    },
     'banks.importJobs': () => services.bankImports.list(),
     'banks.export': ({ bankName, format }, ctx) => {
       const text = format === 'csv' ? services.banks.exportCsv(bankName) : JSON.stringify(services.banks.exportJson(bankName));

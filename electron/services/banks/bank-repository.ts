@@ -1,7 +1,10 @@
 import { csvCell, uncsvCell } from '../export/csv-cell';
 import type { Db } from '../store/database';
+import type { Statement } from 'better-sqlite3';
+import { ContractError } from '../../../shared/result';
 import { readCsv } from './csv';
-import { normaliseSignal, type LocalSignalType } from './bank-signals';
+import { normaliseSignal, signalKey, type LocalSignalType } from './bank-signals';
+import { checkImportBytes, describeCheck } from './import-check';
 
 export interface BankRow {
   id: number;
@@ -35,10 +38,27 @@ export class BankRepository {
   /** Bumped on every change so matchers know to rebuild their in-memory indexes. */
   version = 0;
 
+  private readonly statements = new Map<string, Statement>();
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** A prepared statement, compiled once. */
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Whether the bank holds this (normalised) signal. Signals are unique per bank, checked here before every insert. */
+  hasSignal(bankId: number, type: LocalSignalType, signal: string): boolean {
+    return this.stmt('SELECT 1 FROM bank_signals WHERE skey = ? AND bank_id = ? AND signal_type = ? AND signal = ?').get(signalKey(signal), bankId, type, signal) !== undefined;
+  }
 
   list(): BankRow[] {
     const rows = this.db
@@ -74,22 +94,38 @@ export class BankRepository {
     signals: { type: LocalSignalType; signal: string }[],
     meta: { label?: string | null; note?: string | null; metadata?: Record<string, unknown> } = {},
   ): { contentId: number | null; added: number; duplicates: number } {
-    const exists = this.db.prepare('SELECT 1 FROM bank_signals WHERE bank_id = ? AND signal_type = ? AND signal = ?');
-    const fresh = signals.filter((s) => !exists.get(bankId, s.type, s.signal));
+    const fresh: { type: LocalSignalType; signal: string }[] = [];
+    for (const s of signals) {
+      if (!this.hasSignal(bankId, s.type, s.signal) && !fresh.some((f) => f.type === s.type && f.signal === s.signal)) fresh.push(s);
+    }
     if (fresh.length === 0) return { contentId: null, added: 0, duplicates: signals.length };
     const contentId = Number(
-      this.db
-        .prepare('INSERT INTO bank_content (bank_id, label, note, metadata_json, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(bankId, meta.label ?? null, meta.note ?? null, JSON.stringify(meta.metadata ?? {}), this.now()).lastInsertRowid,
+      this.stmt('INSERT INTO bank_content (bank_id, label, note, metadata_json, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        bankId,
+        meta.label ?? null,
+        meta.note ?? null,
+        JSON.stringify(meta.metadata ?? {}),
+        this.now(),
+      ).lastInsertRowid,
     );
-    const insert = this.db.prepare('INSERT INTO bank_signals (content_id, bank_id, signal_type, signal) VALUES (?, ?, ?, ?)');
+    const insert = this.stmt('INSERT INTO bank_signals (content_id, bank_id, signal_type, signal) VALUES (?, ?, ?, ?)');
     for (const s of fresh) insert.run(contentId, bankId, s.type, s.signal);
     this.version++;
     return { contentId, added: fresh.length, duplicates: signals.length - fresh.length };
   }
 
-  /** Imports `signal_type,signal,label` rows (a header row is recognised and skipped); one content per row. */
+  /**
+   * Imports `signal_type,signal,label` rows (a header row is recognised and skipped); one content per row. The text is
+   * checked first: a binary paste, a wrong header or rows that are mostly not signals create nothing (ContractError
+   * invalid_input naming the first bad lines, escaped).
+   */
   importCsv(bankName: string, csv: string, defaults: Omit<NewBank, 'name'> = {}): CsvImportResult {
+    const bytes = Buffer.from(csv, 'utf8');
+    const check = checkImportBytes(bytes, bytes.length, 'csv');
+    if (!check.ok) {
+      const { message, issues } = describeCheck(check);
+      throw new ContractError('invalid_input', message, issues);
+    }
     const tally = newTally();
     this.db.transaction(() => {
       const bank = this.ensure({ name: bankName, ...defaults });
@@ -127,9 +163,15 @@ export class BankRepository {
   removeSignals(bankId: number, signals: { type: LocalSignalType; signal: string }[]): number {
     let removed = 0;
     this.db.transaction(() => {
-      const del = this.db.prepare('DELETE FROM bank_signals WHERE bank_id = ? AND signal_type = ? AND signal = ?');
-      for (const s of signals) removed += del.run(bankId, s.type, s.signal).changes;
-      this.db.prepare('DELETE FROM bank_content WHERE bank_id = ? AND id NOT IN (SELECT content_id FROM bank_signals)').run(bankId);
+      const find = this.stmt('SELECT id, content_id AS contentId FROM bank_signals WHERE skey = ? AND bank_id = ? AND signal_type = ? AND signal = ?');
+      const del = this.stmt('DELETE FROM bank_signals WHERE id = ?');
+      const orphan = this.stmt('DELETE FROM bank_content WHERE id = ? AND NOT EXISTS (SELECT 1 FROM bank_signals WHERE content_id = ?)');
+      for (const s of signals) {
+        for (const row of find.all(signalKey(s.signal), bankId, s.type, s.signal) as { id: number; contentId: number }[]) {
+          removed += del.run(row.id).changes;
+          orphan.run(row.contentId, row.contentId);
+        }
+      }
     })();
     if (removed > 0) this.version++;
     return removed;

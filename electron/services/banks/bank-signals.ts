@@ -1,3 +1,5 @@
+import { escapeTextForDisplay } from './display-escape';
+
 // The signal types local banks hold, and how each is written.
 export const SIGNAL_FORMATS = {
   pdq: /^[0-9a-f]{64}$/,
@@ -15,8 +17,13 @@ export function isLocalSignalType(value: string): value is LocalSignalType {
 /** Normalises a signal (trim, lowercase) and checks its format; returns an error message when it is not valid. */
 export function normaliseSignal(type: string, raw: string): { signal: string } | { error: string } {
   const signalType = type.trim().toLowerCase();
-  if (!isLocalSignalType(signalType)) return { error: `unknown signal type "${type.trim()}" (expected pdq, md5, video_md5 or sha256)` };
+  if (!isLocalSignalType(signalType)) return { error: `unknown signal type "${escapeTextForDisplay(type.trim(), 40)}" (expected pdq, md5, video_md5 or sha256)` };
   const signal = raw.trim().toLowerCase();
-  if (!SIGNAL_FORMATS[signalType].test(signal)) return { error: `"${raw.trim().slice(0, 80)}" is not a valid ${signalType} signal` };
+  if (!SIGNAL_FORMATS[signalType].test(signal)) return { error: `"${escapeTextForDisplay(raw.trim(), 80)}" is not a valid ${signalType} signal` };
   return { signal };
+}
+
+/** The indexed prefix of a normalised signal (bank_signals.skey: its first 12 hex digits). */
+export function signalKey(signal: string): string {
+  return signal.slice(0, 12);
 }

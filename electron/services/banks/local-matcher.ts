@@ -3,6 +3,7 @@ import type { MediaMatcher } from '../ingest/ingest-service';
 import type { NewMatch } from '../queue/queue-service';
 import type { BankRepository } from './bank-repository';
 import { PdqIndex } from './pdq-index';
+import { signalKey } from './bank-signals';
 import { DIHEDRAL_NAMES } from '../hashing';
 
 export interface MediaSignals {
@@ -55,6 +56,12 @@ export class LocalMatcher {
   private index: PdqIndex | null = null;
   private indexVersion = -1;
   private maxThreshold = 31;
+  /** Highest bank_signals id in the index (ids are AUTOINCREMENT: new signals are always above it). */
+  private highWater = 0;
+  /** Last bank_signal_removals entry applied. */
+  private removalsSeen = 0;
+  /** How many times the PDQ index was loaded from scratch (once, unless a bank of most of it was deleted). */
+  fullLoads = 0;
 
   constructor(
     private readonly db: Db,
@@ -62,16 +69,44 @@ export class LocalMatcher {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * The PDQ index, brought up to date with the banks: built once from every PDQ signal, then kept current by adding
+   * signals above the high-water id and removing those in the removal log (filled by a trigger, cascades included).
+   * A bank import of millions of rows therefore costs only its own rows, never a rebuild.
+   */
   private pdqIndex(): PdqIndex {
     if (this.index && this.indexVersion === this.banks.version) return this.index;
-    const index = new PdqIndex();
-    const rows = this.db.prepare("SELECT id, signal FROM bank_signals WHERE signal_type = 'pdq'").all() as { id: number; signal: string }[];
-    for (const row of rows) index.add(row.id, row.signal);
+    const version = this.banks.version;
+    const maxSeq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS m FROM bank_signal_removals').get() as { m: number }).m;
+    let index = this.index;
+    if (index) {
+      const removed = this.db.prepare('SELECT signal_id AS id FROM bank_signal_removals WHERE seq > ? AND seq <= ?').all(this.removalsSeen, maxSeq) as { id: number }[];
+      if (removed.length > Math.max(10_000, index.size / 4)) index = null; // a bank deleted: cheaper to start again
+      else for (const r of removed) index.remove(r.id);
+    }
+    if (!index) {
+      index = new PdqIndex();
+      this.highWater = 0;
+      this.fullLoads++;
+    }
+    const fresh = this.db.prepare("SELECT id, signal FROM bank_signals WHERE id > ? AND signal_type = 'pdq' ORDER BY id").iterate(this.highWater) as Iterable<{ id: number; signal: string }>;
+    for (const row of fresh) {
+      index.add(row.id, row.signal);
+      this.highWater = row.id;
+    }
+    this.removalsSeen = maxSeq;
+    // The log only serves this matcher: keep it short.
+    this.db.prepare('DELETE FROM bank_signal_removals WHERE seq <= ?').run(maxSeq);
     const max = this.db.prepare('SELECT MAX(pdq_threshold) AS m FROM banks WHERE enabled = 1').get() as { m: number | null };
     this.maxThreshold = max.m ?? 31;
     this.index = index;
-    this.indexVersion = this.banks.version;
+    this.indexVersion = version;
     return index;
+  }
+
+  /** Brings the PDQ index up to date now (otherwise done by the next match). */
+  syncIndex(): { size: number } {
+    return { size: this.pdqIndex().size };
   }
 
   /** True when the enabled banks hold SHA-256 signals only (so nothing but the file's SHA-256 can match). */
@@ -88,14 +123,15 @@ export class LocalMatcher {
   match(media: MediaSignals): LocalMatch[] {
     const now = this.now();
     const found: LocalMatch[] = [];
-    const exact = this.db.prepare(`${SIGNAL_SELECT} AND s.signal_type = @type AND s.signal = @signal`);
+    const exact = this.db.prepare(`${SIGNAL_SELECT} AND s.skey = @skey AND s.signal_type = @type AND s.signal = @signal`);
     const exactQueries: [string, string][] = [
       ['md5', media.md5],
       ['video_md5', media.md5],
       ['sha256', media.sha256],
     ];
     for (const [type, signal] of exactQueries) {
-      for (const row of exact.all({ now, type, signal }) as SignalRow[]) found.push(toMatch(row, 0));
+      if (!signal) continue;
+      for (const row of exact.all({ now, type, signal, skey: signalKey(signal) }) as SignalRow[]) found.push(toMatch(row, 0));
     }
     if (media.pdq) {
       // Each bank hash is matched by the closest of the media's variants; the original wins ties.

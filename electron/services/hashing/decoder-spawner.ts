@@ -37,7 +37,8 @@ export interface DecoderChannel {
 export type DecoderSpawner = (request: DecoderSpawnRequest) => DecoderChannel;
 
 /** The variables a decoder gets: enough for Node and libvips to run, none of the host's configuration or secrets. */
-const ENV_ALLOW = ['PATH', 'SystemRoot', 'SYSTEMROOT', 'WINDIR', 'TEMP', 'TMP', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ'];
+// MATCHDESK_PDQ_CORE=ts forces the TypeScript PDQ core (bench, fallback checks): a switch, not a secret.
+const ENV_ALLOW = ['PATH', 'SystemRoot', 'SYSTEMROOT', 'WINDIR', 'TEMP', 'TMP', 'TMPDIR', 'LANG', 'LC_ALL', 'TZ', 'MATCHDESK_PDQ_CORE'];
 
 export function decoderEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};

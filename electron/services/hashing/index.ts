@@ -7,13 +7,15 @@ export type { MediaHashes, HashOptions } from './types';
 export { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, PDQ_MIN_QUALITY } from './types';
 export { HashError, isHashError, isRefusal, type HashErrorCode } from './errors';
 export { hashBytes, hashFile, digestFile } from './hash';
-export { HashingPool, defaultWorkerUrl, type HashingPoolOptions, type PoolProgress, type HashManyItem, type Isolation } from './pool';
+export { HashingPool, defaultWorkerCount, defaultWorkerUrl, type HashingPoolOptions, type PoolProgress, type HashManyItem, type Isolation } from './pool';
 export { nodeDecoderSpawner, decoderEnv, type DecoderSpawner, type DecoderChannel, type DecoderSpawnRequest } from './decoder-spawner';
 export type { DecoderProbe } from './decoder-protocol';
 export { hashPixels, setPixelHasher, type PixelHasher } from './pixel-hash';
 export { sniff, type SniffResult } from './formats';
+// pdqFromRgb runs pdq-wasm when WebAssembly SIMD is there, else the TypeScript core (pdqFromRgbTs): same bits.
+export { pdqFromRgb, pdqCore, pdqWasmLoadError } from './pdq-wasm';
 export {
-  pdqFromRgb,
+  pdqFromRgb as pdqFromRgbTs,
   pdqFromLuma,
   pdqHamming,
   pdqWeight,

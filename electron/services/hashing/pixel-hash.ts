@@ -4,7 +4,9 @@
  * input, same PdqResult, bit-exact with pdq.ts.
  */
 import type { DecodedImage } from './decode';
-import { pdqFromRgb, type PdqResult } from './pdq';
+import type { PdqResult } from './pdq';
+// pdq-wasm when WebAssembly SIMD is there, else the TypeScript core: the same bits either way.
+import { pdqFromRgb } from './pdq-wasm';
 
 export type PixelHasher = (img: Pick<DecodedImage, 'pixels' | 'width' | 'height' | 'channels'>, opts: { dihedral: boolean }) => PdqResult;
 

@@ -36,9 +36,20 @@ export interface PoolProgress {
 
 export type Isolation = 'process' | 'thread';
 
+/**
+ * Default decoder count: a server uses every core but one (the one left serves requests and SQLite); the desktop app
+ * keeps at most 2, so the moderator's machine stays responsive. Either can be set explicitly.
+ */
+export function defaultWorkerCount(role: 'desktop' | 'server' = 'desktop', cores = availableParallelism()): number {
+  const spare = Math.max(1, cores - 1);
+  return role === 'server' ? spare : Math.min(2, spare);
+}
+
 export interface HashingPoolOptions {
-  /** Decoders. Default: available cores − 1 (at least 1, at most 4), leaving a core for the UI. */
+  /** Decoders. Default: defaultWorkerCount(role). */
   workers?: number;
+  /** Sizes the default decoder count: 'server' uses cores − 1, 'desktop' (the default) at most 2. */
+  role?: 'desktop' | 'server';
   /** Tasks that may wait for a decoder. Default 2 × workers. */
   queueLimit?: number;
   onProgress?: (p: PoolProgress) => void;
@@ -117,7 +128,7 @@ export class HashingPool {
   private replaced = 0;
 
   constructor(opts: HashingPoolOptions = {}) {
-    this.size = Math.max(1, Math.floor(opts.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1))));
+    this.size = Math.max(1, Math.floor(opts.workers ?? defaultWorkerCount(opts.role)));
     this.queueLimit = Math.max(0, Math.floor(opts.queueLimit ?? 2 * this.size));
     this.timeoutMs = opts.taskTimeoutMs ?? 60_000;
     this.onProgress = opts.onProgress;

@@ -384,4 +384,74 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'bank signals at scale: a compact signal key index, content index, PDQ removal log, streaming import jobs',
+    sql: `
+      -- The UNIQUE (bank_id, signal_type, signal) and (signal_type, signal) indexes held every signal's text twice and
+      -- made each insert a random write into two large B-trees. One compact index on the first 12 hex digits (48 bits)
+      -- serves both exact lookups and the per-bank duplicate check (which BankRepository does before inserting).
+      -- AUTOINCREMENT: ids are never reused, so the PDQ index picks up new signals as "id above the last one seen".
+      CREATE TABLE bank_signals_v5 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        content_id INTEGER NOT NULL REFERENCES bank_content (id) ON DELETE CASCADE,
+        bank_id INTEGER NOT NULL REFERENCES banks (id) ON DELETE CASCADE,
+        signal_type TEXT NOT NULL,
+        signal TEXT NOT NULL,
+        skey TEXT GENERATED ALWAYS AS (substr(signal, 1, 12)) VIRTUAL
+      );
+      INSERT INTO bank_signals_v5 (id, content_id, bank_id, signal_type, signal)
+        SELECT id, content_id, bank_id, signal_type, signal FROM bank_signals ORDER BY id;
+      DROP TABLE bank_signals;
+      ALTER TABLE bank_signals_v5 RENAME TO bank_signals;
+      CREATE INDEX bank_signals_skey ON bank_signals (skey, bank_id);
+      -- Cascading deletes of content (and of whole banks) look signals up by content; counts and exports by bank.
+      CREATE INDEX bank_signals_content ON bank_signals (content_id);
+      CREATE INDEX bank_signals_bank ON bank_signals (bank_id);
+
+      -- PDQ signals removed (directly or by cascade), so the in-memory index can follow without a rebuild.
+      CREATE TABLE bank_signal_removals (seq INTEGER PRIMARY KEY, signal_id INTEGER NOT NULL);
+      CREATE TRIGGER bank_signals_pdq_removed AFTER DELETE ON bank_signals WHEN old.signal_type = 'pdq'
+      BEGIN
+        INSERT INTO bank_signal_removals (signal_id) VALUES (old.id);
+      END;
+
+      CREATE TABLE bank_import_jobs (
+        id TEXT PRIMARY KEY,
+        bank_name TEXT NOT NULL,
+        bank_id INTEGER,
+        format TEXT NOT NULL CHECK (format IN ('csv', 'json')),
+        file_name TEXT NOT NULL,
+        source_path TEXT NOT NULL,
+        source_size INTEGER NOT NULL,
+        source_mtime_ms REAL NOT NULL,
+        delete_source INTEGER NOT NULL DEFAULT 0,
+        actor TEXT NOT NULL,
+        new_bank_json TEXT NOT NULL DEFAULT '{}',
+        state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'cancelled')),
+        phase TEXT NOT NULL DEFAULT 'reading' CHECK (phase IN ('reading', 'adding', 'finished')),
+        partitions INTEGER NOT NULL DEFAULT 1,
+        byte_offset INTEGER NOT NULL DEFAULT 0,
+        line INTEGER NOT NULL DEFAULT 0,
+        parser_json TEXT NOT NULL DEFAULT '{}',
+        rows_read INTEGER NOT NULL DEFAULT 0,
+        staged INTEGER NOT NULL DEFAULT 0,
+        merged INTEGER NOT NULL DEFAULT 0,
+        -- Rows read wait in one file per partition of the hash space (bytes committed per file), then are added
+        -- partition by partition; merge_offset is the position in the current partition's file.
+        part_sizes_json TEXT NOT NULL DEFAULT '[]',
+        merge_part INTEGER NOT NULL DEFAULT 0,
+        merge_offset INTEGER NOT NULL DEFAULT 0,
+        added INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        rejected_count INTEGER NOT NULL DEFAULT 0,
+        rejected_json TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX bank_import_jobs_state ON bank_import_jobs (state, started_at);
+
+    `,
+  },
 ];
