@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIHEDRAL_NAMES } from '../../electron/services/hashing';
 import { main } from '../../electron/cli/main';
-import { FIXTURE_IMAGES, readVectors, REPO } from './helpers';
+import { FIXTURE_IMAGES, readVectors, REPO, vectorFor } from './helpers';
 
 const BIN = join(REPO, 'bin/matchdesk.mjs');
 const tmp = mkdtempSync(join(tmpdir(), 'matchdesk-cli-'));
@@ -41,7 +41,7 @@ describe('matchdesk hash', () => {
     writeFileSync(notImage, 'hello');
     const truncated = join(tmp, 'truncated.jpg');
     writeFileSync(truncated, Buffer.from('ffd8ffe000104a46494600010100000100010000ffdb', 'hex'));
-    const r = cli('hash', '--json', '--dihedral', join(FIXTURE_IMAGES, 'aaa-orig.jpg'), join(tmp, 'missing.png'), notImage, truncated);
+    const r = cli('hash', '--json', '--dihedral', join(FIXTURE_IMAGES, 'photo.jpg'), join(tmp, 'missing.png'), notImage, truncated);
     expect(r.code).toBe(1);
     const [ok, missing, text, bad] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(Object.keys(ok!.dihedral as object)).toEqual([...DIHEDRAL_NAMES]);
@@ -52,9 +52,9 @@ describe('matchdesk hash', () => {
   }, 120_000);
 
   it('text output, one file, in process', () => {
-    const r = cli('hash', join(FIXTURE_IMAGES, 'wee.jpg'));
+    const r = cli('hash', join(FIXTURE_IMAGES, 'other.jpg'));
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('pdq       6227401f601ff4ccafcc9fad4b0d95d371a2eb7265a3285234d228ca94deeb2d');
+    expect(r.stdout).toContain(`pdq       ${vectorFor('other.jpg').pdq}`);
     expect(r.stdout).toContain('quality   100');
     expect(r.stdout).toMatch(/md5 {7}[0-9a-f]{32}/);
   }, 60_000);
