@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServices } from '../services/app-services';
+import { defaultWebDataDir } from '../services/paths';
 import { FileSecretStore, plainCodec } from '../services/secrets/secret-store';
 import { startHttpTransport } from './http-transport';
 
@@ -10,7 +10,7 @@ import { startHttpTransport } from './http-transport';
 // sharp decodes on libuv's thread pool, which the hashing workers share with the main thread: leave room for both.
 process.env.UV_THREADPOOL_SIZE ??= '6';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const dataDir = resolve(process.env.MATCHDESK_DATA_DIR ?? join(homedir(), '.matchdesk-web'));
+const dataDir = resolve(defaultWebDataDir());
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
