@@ -269,4 +269,17 @@ export const migrations: Migration[] = [
       CREATE INDEX pending_lookups_due ON pending_lookups (next_at);
     `,
   },
+  {
+    version: 5,
+    name: 'review sessions kept by the server: the session timer and breaks survive a reload',
+    sql: `
+      CREATE TABLE review_sessions (
+        reviewer TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        break_started_at INTEGER,
+        snoozed_until INTEGER
+      );
+    `,
+  },
 ];
