@@ -67,7 +67,7 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
     const jobText = await page.getByTestId('ingest-job').textContent();
     expect(jobText).toContain('6 hashed');
     expect(jobText).toContain('3 matched');
-    expect(jobText).toContain('1 failed');
+    expect(jobText).toContain('1 could not be hashed');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Review queue', exact: true }).click();
     await expect.poll(() => page.getByTestId('queue-item').count(), { timeout: 10_000 }).toBe(3);

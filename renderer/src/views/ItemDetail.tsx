@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Claim, ExtraActions, QueueItem, Verdict } from '../../../shared/contract';
 import { call } from '../api';
 import { ALL_REASONS, REASONS, VERDICT_LABEL, formatAge, formatBytes } from '../queue/reasons';
+import { matchInWords, variantInWords } from '../queue/evidence-words';
 import { ErrorNote } from './ErrorNote';
 import { MediaPreview } from './MediaPreview';
 
@@ -160,7 +161,7 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
             <div className="table-scroll">
               <table className="table compact" data-testid="evidence">
                 <thead>
-                  <tr><th>Bank</th><th><abbr title="Bank severity (0–100)">Sev.</abbr></th><th>Content</th><th>Signal</th><th><abbr title="PDQ distance">Dist.</abbr></th><th>Variant</th></tr>
+                  <tr><th>Bank</th><th><abbr title="Bank severity (0–100)">Sev.</abbr></th><th>Content</th><th>Match</th><th>This copy is</th></tr>
                 </thead>
                 <tbody>
                   {it.matches.map((match) => {
@@ -179,9 +180,11 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                           {ev?.contentNote && <div className="muted">{ev.contentNote}</div>}
                           {meta.length > 0 && <div className="muted small">{meta.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' · ')}</div>}
                         </td>
-                        <td>{match.signalType}</td>
-                        <td>{match.signalType === 'pdq' ? match.distance : 'exact'}</td>
-                        <td>{match.variant ?? (match.signalType === 'pdq' ? 'original' : '–')}</td>
+                        <td data-testid="evidence-match">
+                          {matchInWords(match, ev?.pdqThreshold)}
+                          {match.signal && <div className="hash muted small" title="The hash in the bank that matched">bank hash {match.signal}</div>}
+                        </td>
+                        <td data-testid="evidence-variant">{variantInWords(match) ?? 'the same file'}</td>
                       </tr>
                     );
                   })}
