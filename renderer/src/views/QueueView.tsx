@@ -293,7 +293,8 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
       if (current === null) return;
       const id = current;
       const status = statusOf(id);
-      if (decided.has(id)) return;
+      // One decision at a time per item; once the store has it, its status says whether it can be decided again.
+      if (saving.has(id)) return;
       if (status && !DECIDABLE.has(status)) {
         toasts.show(`Item #${id} is already decided (${status.replace('_', ' ')}). Press u to undo your last decision.`, 'error');
         return;
@@ -336,12 +337,12 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
         ),
       );
     },
-    [current, statusOf, decided, claimState, reason, requireReason, nameOf, upcoming, goTo, note, extraActions, queryClient, unmark, toasts, bumpCounts, setSavingFor, track, refreshAfterDecision],
+    [current, statusOf, saving, claimState, reason, requireReason, nameOf, upcoming, goTo, note, extraActions, queryClient, unmark, toasts, bumpCounts, setSavingFor, track, refreshAfterDecision],
   );
 
   const bulkDecide = useCallback(
     (verdict: Verdict, chosenReason: string) => {
-      const ids = [...selection].filter((id) => !decided.has(id));
+      const ids = [...selection].filter((id) => !saving.has(id));
       setBulkVerdict(null);
       if (ids.length === 0) return;
       setDecided((m) => {
@@ -381,7 +382,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
         ),
       );
     },
-    [selection, decided, current, upcoming, goTo, note, queryClient, unmark, toasts, bumpCounts, statusOf, setSavingFor, track, refreshAfterDecision],
+    [selection, saving, current, upcoming, goTo, note, queryClient, unmark, toasts, bumpCounts, statusOf, setSavingFor, track, refreshAfterDecision],
   );
 
   const undone = useCallback(
