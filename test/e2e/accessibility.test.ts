@@ -106,6 +106,43 @@ describe('accessibility: axe-core on every view, in Chromium', () => {
     });
   }
 
+  it('a bank’s panel, its contents and the delete confirmation', async () => {
+    await nav('Banks');
+    await page.getByRole('button', { name: 'Manage Known media' }).click();
+    await page.getByTestId('bank-contents-table').waitFor();
+    await scan('bank panel');
+    await page.getByTestId('bank-delete').click();
+    await page.getByTestId('delete-bank-dialog').waitFor();
+    try {
+      await scan('delete bank dialog');
+    } finally {
+      await page.getByTestId('delete-bank-dialog').getByRole('button', { name: 'Cancel' }).click();
+    }
+  });
+
+  it('the false-positive reason picker and the break screen', async () => {
+    const plans = await apiCall<{ falsePositive: Record<string, unknown> }>(server, 'settings.getActionPlans');
+    await apiCall(server, 'settings.setActionPlans', { ...plans, falsePositive: { ...plans.falsePositive, requireReason: true } });
+    await page.reload();
+    await page.getByTestId('item-detail').waitFor();
+    await page.locator('main').focus();
+    await page.keyboard.press('f');
+    await page.getByTestId('reason-dialog').waitFor();
+    try {
+      await scan('reason picker');
+    } finally {
+      await page.keyboard.press('Escape');
+    }
+    await apiCall(server, 'wellbeing.sessionEvent', { event: 'start_break' });
+    await page.reload();
+    await page.getByTestId('break-screen').waitFor();
+    try {
+      await scan('break screen');
+    } finally {
+      await page.getByRole('button', { name: 'Back to the queue' }).click();
+    }
+  });
+
   it('the welcome screen of a fresh install', async () => {
     const fresh = await startWebServer(join(temp.dir, 'fresh'));
     try {

@@ -697,16 +697,12 @@ function ReasonDialog({ name, onPick, onCancel }: { name: string; onPick: (reaso
   useEffect(() => first.current?.focus(), []);
   return (
     <div className="modal-backdrop" onClick={onCancel}>
-      <form
+      <div
         className="modal"
         role="dialog"
         aria-modal="true"
         aria-labelledby="reason-title"
         onClick={(e) => e.stopPropagation()}
-        onSubmit={(e) => {
-          e.preventDefault();
-          onPick(FALSE_POSITIVE_REASONS[index]!);
-        }}
         onKeyDown={(e) => {
           if (e.key === 'Escape') onCancel();
           // Enter on a radio button picks it (browsers do not submit a form from one).
@@ -724,20 +720,27 @@ function ReasonDialog({ name, onPick, onCancel }: { name: string; onPick: (reaso
       >
         <h2 id="reason-title">Why is “{name}” a false positive?</h2>
         <p className="muted">Your team asks for a reason with every false positive. Press its number, or choose and press Enter.</p>
-        <fieldset>
-          <legend className="sr-only">Reason</legend>
-          {FALSE_POSITIVE_REASONS.map((r, i) => (
-            <label key={r} className="check">
-              <input ref={i === 0 ? first : undefined} type="radio" name="fp-reason" checked={index === i} onChange={() => setIndex(i)} />
-              <kbd>{i + 1}</kbd> {r}
-            </label>
-          ))}
-        </fieldset>
-        <div className="actions">
-          <button type="submit" className="reject" data-testid="reason-apply">Mark as false positive</button>
-          <button type="button" onClick={onCancel}>Cancel</button>
-        </div>
-      </form>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            onPick(FALSE_POSITIVE_REASONS[index]!);
+          }}
+        >
+          <fieldset>
+            <legend className="sr-only">Reason</legend>
+            {FALSE_POSITIVE_REASONS.map((r, i) => (
+              <label key={r} className="check">
+                <input ref={i === 0 ? first : undefined} type="radio" name="fp-reason" checked={index === i} onChange={() => setIndex(i)} />
+                <kbd>{i + 1}</kbd> {r}
+              </label>
+            ))}
+          </fieldset>
+          <div className="actions">
+            <button type="submit" className="reject" data-testid="reason-apply">Mark as false positive</button>
+            <button type="button" onClick={onCancel}>Cancel</button>
+          </div>
+        </form>
+      </div>
     </div>
   );
 }
