@@ -137,6 +137,21 @@ describe('settings in Chromium: explicit forms; HMA connection (against the HMA 
     await openSettings();
   });
 
+  it('wellbeing settings: an empty number is refused with a message, Enter saves with a confirmation', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Wellbeing', exact: true }).click();
+    const row = page.locator('.setting-row').filter({ has: page.locator('#mine-dailyRevealSoftLimit') });
+    await row.getByLabel('Override').check();
+    await page.locator('#mine-dailyRevealSoftLimit').fill('');
+    await page.locator('#mine-dailyRevealSoftLimit').press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'The daily reveal warning is empty: enter a whole number from 0 to 100000.' }).waitFor();
+    expect((await apiCall<{ mine: Record<string, unknown> }>(server, 'wellbeing.get')).mine).toEqual({});
+    await page.locator('#mine-dailyRevealSoftLimit').fill('20');
+    await page.locator('#mine-dailyRevealSoftLimit').press('Enter');
+    await page.getByTestId('mine-saved').waitFor();
+    expect((await apiCall<{ mine: Record<string, unknown> }>(server, 'wellbeing.get')).mine).toEqual({ dailyRevealSoftLimit: 20 });
+    await openSettings();
+  });
+
   it('a Matrix sign-in to a server that is not there says so', async () => {
     await page.getByLabel('Homeserver URL').fill('http://127.0.0.1:9');
     await page.getByLabel('Access token', { exact: true }).fill('syt_whatever');
