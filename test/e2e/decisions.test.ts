@@ -237,6 +237,25 @@ describe('decisions that answer at once, in Chromium', () => {
       ['false_positive', 'Different picture'],
       ['false_positive', 'Different picture'],
     ]);
+  });
+
+  it('when the setting is turned on after this window read it, the server’s refusal brings up the reason picker', async () => {
+    const plans = await apiCall<{ falsePositive: Record<string, unknown> }>(server, 'settings.getActionPlans');
+    await apiCall(server, 'settings.setActionPlans', { ...plans, falsePositive: { ...plans.falsePositive, requireReason: false } });
+    await page.reload();
+    await page.getByTestId('queue-item').first().waitFor();
+    const [name] = await pendingNames();
+    await openItem(name!);
+    const id = await currentId();
+    // Another admin turns it on; this window still has the old setting.
+    await apiCall(server, 'settings.setActionPlans', { ...plans, falsePositive: { ...plans.falsePositive, requireReason: true } });
+    await page.keyboard.press('f');
+    const dialog = page.getByTestId('reason-dialog');
+    await dialog.waitFor();
+    await expect(dialog.textContent()).resolves.toContain(`Why is “${name}” a false positive?`);
+    await page.keyboard.press('1');
+    await expect.poll(async () => (await get(id)).decisions.at(-1)?.reason).toBe('Different picture');
+    await expect(page.getByTestId('toast-error').count()).resolves.toBe(0);
     expect(errors).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { CallOutput, Claim, ExtraActions, QueueCounts, QueueFilter, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
-import { call } from '../api';
+import { ApiCallError, call } from '../api';
 import { SESSION_ID } from '../session';
 import { useWellbeing } from '../wellbeing';
 import { isTypingTarget } from '../queue/shortcuts';
@@ -332,6 +332,13 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
             setSavingFor([id], false);
             unmark([id]);
             void queryClient.invalidateQueries({ queryKey: ['queue.counts'] });
+            // The team's setting changed since this window read it: back to the item, and ask for the reason.
+            if (error instanceof ApiCallError && error.issues?.some((i) => i.path === 'reason')) {
+              void queryClient.invalidateQueries({ queryKey: ['settings.getActionPlans'] });
+              goTo(id);
+              setAskReason(true);
+              return;
+            }
             toasts.show(`Item #${id} was not decided: ${error instanceof Error ? error.message : String(error)}`, 'error');
           },
         ),
