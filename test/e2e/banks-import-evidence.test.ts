@@ -119,7 +119,7 @@ describe('banks, imports and evidence in Chromium (HMA down: a loopback port not
     await page.getByTestId('bank-rename').click();
     await page.getByTestId('toast-info').filter({ hasText: 'Renamed to “Town pictures”.' }).waitFor();
     await page.locator('[data-testid="bank-row"][data-bank="Town pictures"]').waitFor();
-    await expect(page.locator('[data-testid="bank-row"][data-bank="Known media"]').count()).resolves.toBe(0);
+    await expect.poll(() => page.locator('[data-testid="bank-row"][data-bank="Known media"]').count()).toBe(0);
     expect((await apiCall<{ total: number }>(server, 'queue.list', { bank: 'Town pictures', limit: 1 })).total).toBe(5);
     const audit = await apiCall<{ action: string; details: { from: string; to: string } }[]>(server, 'audit.list', { limit: 5 });
     expect(audit.find((e) => e.action === 'bank.rename')?.details).toMatchObject({ from: 'Known media', to: 'Town pictures' });
@@ -136,7 +136,7 @@ describe('banks, imports and evidence in Chromium (HMA down: a loopback port not
     await page.getByTestId('bank-delete').click();
     await page.getByTestId('delete-bank-confirm').click();
     await page.getByTestId('toast-info').filter({ hasText: 'Deleted the bank “Old reports”: 60 content items, 60 signals.' }).waitFor();
-    await expect(page.locator('[data-testid="bank-row"][data-bank="Old reports"]').count()).resolves.toBe(0);
+    await expect.poll(() => page.locator('[data-testid="bank-row"][data-bank="Old reports"]').count()).toBe(0);
     expect((await apiCall<{ name: string }[]>(server, 'banks.list')).map((b) => b.name)).toEqual(['Town pictures']);
     const audit = await apiCall<{ action: string; subject: string }[]>(server, 'audit.list', { limit: 3 });
     expect(audit[0]).toMatchObject({ action: 'bank.delete', subject: 'bank:Old reports' });

@@ -218,7 +218,7 @@ describe('decisions that answer at once, in Chromium', () => {
     await page.keyboard.press('f');
     await dialog.waitFor();
     await page.keyboard.press('Escape');
-    await expect(dialog.count()).resolves.toBe(0);
+    await expect.poll(() => dialog.count()).toBe(0);
     expect((await get(other)).status).toBe('pending');
 
     // Bulk: the dialog will not apply without a reason, then applies it to every item.

@@ -89,6 +89,7 @@ function DeleteDialog({ bank, onCancel, onDeleted }: { bank: Bank; onCancel: () 
   const remove = useMutation({
     mutationFn: () => call('banks.delete', { bankName: bank.name }),
     onSuccess: (r) => {
+      queryClient.setQueryData<Bank[]>(['banks.list'], (old) => old?.filter((b) => b.name !== r.bankName));
       void queryClient.invalidateQueries();
       onDeleted(
         `Deleted the bank “${r.bankName}”: ${r.content.toLocaleString()} content items, ${r.signals.toLocaleString()} signals.` +
