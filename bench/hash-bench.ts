@@ -22,7 +22,7 @@ import sharp, { type Sharp } from 'sharp';
 import { HashingPool, pdqCore, pdqFromRgb, pdqFromRgbTs, type Isolation } from '../electron/services/hashing';
 import { PdqOracle, REPO_ROOT } from '../test/hashing/oracle/oracle';
 
-const FIXTURES = resolve(REPO_ROOT, '../shared/fixtures/pdq/images');
+const FIXTURES = resolve(REPO_ROOT, 'test/fixtures/pdq/images');
 const N_IMAGES = Number(process.env.BENCH_IMAGES ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
@@ -45,9 +45,9 @@ function median(xs: number[]): number {
 }
 
 async function coreBench(): Promise<{ wasm: number; ts: number; ref: number }> {
-  const photo = join(FIXTURES, 'aaa-orig.jpg');
+  const photo = join(FIXTURES, 'photo.jpg');
   const images: Raw[] = [
-    await raw(sharp(photo), 'photo 1600x1004'),
+    await raw(sharp(photo).resize(1600, 1200, { fit: 'fill' }), 'photo 1600x1200'),
     await raw(sharp(photo).resize(1000, 1000, { fit: 'fill' }), 'photo 1000x1000'),
     await raw(sharp(photo).resize(2400, 1800, { fit: 'fill' }), 'photo 2400x1800'),
     await raw(sharp(photo).resize(4000, 3000, { fit: 'fill' }), 'photo 4000x3000'),
@@ -103,7 +103,7 @@ async function coreBench(): Promise<{ wasm: number; ts: number; ref: number }> {
 }
 
 async function makeJpegs(dir: string, n: number): Promise<string[]> {
-  const photos = ['aaa-orig.jpg', 'c.png', 'pytx-rgb.jpeg', 'high-contrast.jpg', 'sharpen-a-lot.jpg'].map((f) => join(FIXTURES, f));
+  const photos = ['photo.jpg', 'icc-profile.png', 'other.jpg', 'photo-high-contrast.jpg', 'photo-sharpen.jpg'].map((f) => join(FIXTURES, f));
   const files: string[] = [];
   for (let i = 0; i < n; i++) {
     const src = photos[i % photos.length]!;

@@ -18,7 +18,7 @@ import { seedQueue } from '../test/queue/seed-queue';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 200);
-const FIXTURES = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'pdq', 'images');
+const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures', 'pdq', 'images');
 
 const round = (x: number) => Math.round(x * 10) / 10;
 function percentile(values: number[], p: number): number {
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const seeded = seedQueue(dataDir, {
     count: ITEMS,
-    images: ['aaa-orig.jpg', 'pytx-rgb.jpeg', 'square-512x512.jpg', 'high-saturation.jpg', 'c.png'].map((f) => join(FIXTURES, f)),
+    images: ['photo.jpg', 'other.jpg', 'photo-square-256.jpg', 'photo-high-saturation.jpg', 'icc-profile.png'].map((f) => join(FIXTURES, f)),
     imageItems: 400,
     mediaDir: join(temp.dir, 'media'),
     spreadMs: 14 * 24 * 3_600_000,

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint, build the renderer, then every vitest project (unit, e2e in Chromium, real Synapse).
-// Runs every step even when one fails, prints one summary line, and exits non-zero if anything failed.
+// `npm test`: type-check, lint, build the renderer, then every vitest project (unit, e2e in Chromium, real Synapse)
+// and the crash test. Runs every step even when one fails, prints one summary line, and exits non-zero if anything
+// failed. A test file that fails to load counts as a failure, and the line says how many files ran.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { summarizeVitest, summaryLine } from './test-summary.mjs';
 
+const vitestArgs = process.argv.slice(2);
+const REPORT = 'test-results/vitest.json';
 const steps = [
   ['type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['lint', 'npx', ['eslint', '--max-warnings', '0', '.']],
   ['renderer build', 'npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']],
-  ['tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...process.argv.slice(2)]],
+  ['tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...vitestArgs]],
   // SIGKILLs the outbox dispatcher 100 times against a real Synapse and the HMA test double (npm run test:crash).
   ['crash test', 'npx', ['tsx', 'test/crash/run-crash-test.ts']],
   // SIGKILLs `matchdesk serve` under load from four consoles; no decision lost or duplicated, every action once.
@@ -17,6 +22,17 @@ const steps = [
 const CRASH_STEPS = ['crash test', 'team crash test'];
 
 mkdirSync('test-results', { recursive: true });
+rmSync(REPORT, { force: true });
+
+// The files vitest should run (globbed, not loaded), so a file it never reports is noticed.
+const listed = spawnSync('npx', ['vitest', 'list', '--filesOnly', '--json', ...vitestArgs], { encoding: 'utf8', env: process.env });
+let expectedFiles = [];
+try {
+  expectedFiles = JSON.parse(listed.stdout).map((f) => resolve(f.file));
+} catch {
+  console.log(`(could not list the test files: ${listed.stderr.trim().split('\n')[0] ?? ''})`);
+}
+
 const failed = [];
 for (const [name, cmd, args] of steps) {
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
@@ -31,20 +47,27 @@ for (const [name, cmd, args] of steps) {
   }
 }
 
-let passed = 0;
-// Each crash run is one test: it passes or fails as a whole.
-const crashFailed = CRASH_STEPS.filter((step) => failed.includes(step)).length;
-let failedTests = 0;
-let skipped = 0;
-if (existsSync('test-results/vitest.json')) {
-  const report = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
-  passed = report.numPassedTests ?? 0;
-  // numFailedTestSuites counts describe blocks too; a file that failed to load shows up as a failed step below.
-  failedTests = report.numFailedTests ?? 0;
-  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+const report = existsSync(REPORT) ? JSON.parse(readFileSync(REPORT, 'utf8')) : null;
+const v = summarizeVitest(report, expectedFiles);
+if (v.filesBroken.length) {
+  console.log('\nTest files that failed to load or in a hook (their skipped tests did not run):');
+  for (const b of v.filesBroken) console.log(`  ${b.file}: ${b.message}`);
+}
+if (v.filesMissing.length) {
+  console.log('\nTest files vitest never reported:');
+  for (const f of v.filesMissing) console.log(`  ${f}`);
 }
 if (failed.length > 0) console.log(`\nFailed steps: ${failed.join(', ')}`);
-passed += CRASH_STEPS.length - crashFailed;
-const otherFailedSteps = failed.filter((f) => f !== 'tests' && !CRASH_STEPS.includes(f)).length + (failed.includes('tests') && failedTests === 0 ? 1 : 0);
-console.log(`\ntests: ${passed} passed, ${failedTests + crashFailed + otherFailedSteps} failed, ${skipped} skipped`);
+// Each crash run is one test: it passes or fails as a whole. Type-check, lint and the build count as one failure each.
+const crashFailed = CRASH_STEPS.filter((step) => failed.includes(step));
+const otherSteps = failed.filter((f) => f !== 'tests' && !CRASH_STEPS.includes(f)).length;
+// vitest failed but nothing above explains it (e.g. it crashed before writing a report).
+const unexplained = failed.includes('tests') && v.failed === 0 ? 1 : 0;
+console.log(
+  `\n${summaryLine(v, {
+    passed: CRASH_STEPS.length - crashFailed.length,
+    failed: crashFailed.length + otherSteps + unexplained,
+    note: CRASH_STEPS.map((step) => `${step} ${crashFailed.includes(step) ? 'FAILED' : 'passed'}`).join(', '),
+  })}`,
+);
 process.exit(failed.length > 0 ? 1 : 0);

@@ -7,6 +7,12 @@ import { ROLES, type CallContext } from './call-context';
 
 const id = z.number().int().positive();
 
+/** A whole number in a range, refused in plain words (settings forms show the message as it is). */
+export function wholeNumber(what: string, min: number, max: number) {
+  const message = `${what} must be a whole number from ${min} to ${max}`;
+  return z.number({ error: `${what} is missing: enter a whole number from ${min} to ${max}` }).int(message).min(min, message).max(max, message);
+}
+
 export const verdictSchema = z.enum(['confirm', 'false_positive', 'escalate', 'skip']);
 export const queueStatusSchema = z.enum(['pending', 'confirmed', 'false_positive', 'escalated', 'skipped']);
 export const signalTypeSchema = z.enum(['pdq', 'md5', 'sha256', 'video_md5']);
@@ -99,7 +105,11 @@ export const feedbackReportSchema = z.object({
 
 export const actionPlanInputSchema = z
   .object({
-    undoWindowMs: z.number().int().min(0).max(3_600_000),
+    undoWindowMs: z
+      .number({ error: 'The undo window is missing: enter a whole number of seconds from 0 to 3600' })
+      .int('The undo window must be a whole number of seconds from 0 to 3600')
+      .min(0, 'The undo window must be a whole number of seconds from 0 to 3600')
+      .max(3_600_000, 'The undo window must be a whole number of seconds from 0 to 3600'),
     confirm: z
       .object({
         quarantineMedia: z.boolean(),
@@ -117,6 +127,8 @@ export const actionPlanInputSchema = z
         addToNegativeBank: z.string().trim().min(1).max(100).nullable(),
         protectMedia: z.boolean(),
         notifyManagementRoom: z.boolean(),
+        /** A false positive must give a reason (the f key then asks for one). */
+        requireReason: z.boolean().default(false),
       })
       .strict(),
   })
@@ -252,6 +264,8 @@ export const historyEntrySchema = decisionSchema
 export const matchEvidenceSchema = z.object({
   matchId: id,
   bankSeverity: z.number().int().nullable(),
+  /** The PDQ distance at or under which this bank matches (the local bank's threshold, HMA's 31), for PDQ matches. */
+  pdqThreshold: z.number().int().nullable().optional(),
   contentNote: z.string().nullable(),
   contentMetadata: z.record(z.string(), z.unknown()),
 });
@@ -411,6 +425,31 @@ export const teamSessionSchema = z.object({
   current: z.boolean(),
 });
 
+export const reviewSessionSchema = z.object({
+  /** When this review session started (or the last break ended), by the server's clock. */
+  startedAt: z.number().int(),
+  onBreakSince: z.number().int().nullable(),
+  snoozedUntil: z.number().int().nullable(),
+  /** The server's clock when it answered, so the timer is right whatever the local clock says. */
+  now: z.number().int(),
+});
+
+export const undoResultSchema = z.object({
+  decisionId: id,
+  cancelled: z.number().int(),
+  compensations: z.array(z.object({ actionId: id, kind: z.string() })),
+  irreversible: z.array(z.object({ actionId: id, kind: z.string() })),
+});
+
+export const bankContentItemSchema = z.object({
+  id,
+  label: z.string().nullable(),
+  note: z.string().nullable(),
+  disabledUntil: z.number().int().nullable(),
+  createdAt: z.number().int(),
+  signals: z.array(z.object({ type: z.string(), signal: z.string() })),
+});
+
 export const contract = {
   'app.info': {
     input: z.object({}).strict(),
@@ -524,7 +563,7 @@ export const contract = {
   },
   'queue.setBankSeverity': {
     // Bank severity feeds the queue priority; open items matched by the bank are re-ranked.
-    input: z.object({ bankName: z.string().trim().min(1).max(100), severity: z.number().int().min(0).max(100) }).strict(),
+    input: z.object({ bankName: z.string().trim().min(1).max(100), severity: wholeNumber('Severity', 0, 100) }).strict(),
     output: z.object({ bankName: z.string(), severity: z.number().int(), reranked: z.number().int() }),
   },
   'claims.acquire': {
@@ -628,18 +667,33 @@ export const contract = {
     output: z.object({
       decision: decisionSchema,
       status: queueStatusSchema,
-      actions: z.array(z.object({ id, kind: z.string() })),
+      /** `label`: what the action will do, in words ("redact the event"). */
+      actions: z.array(z.object({ id, kind: z.string(), label: z.string().optional() })),
       undoUntil: z.number().int(),
     }),
   },
   'decisions.undo': {
     input: z.object({ decisionId: id }).strict(),
+    output: undoResultSchema,
+  },
+  'decisions.undoLast': {
+    // The u key: undoes this reviewer's latest decision of the current review session that is still the item's
+    // latest. Kept by the server, so it survives a reload.
+    input: z.object({}).strict(),
     output: z.object({
-      decisionId: id,
-      cancelled: z.number().int(),
-      compensations: z.array(z.object({ actionId: id, kind: z.string() })),
-      irreversible: z.array(z.object({ actionId: id, kind: z.string() })),
+      undone: undoResultSchema.extend({ queueItemId: id, verdict: verdictSchema, fileName: z.string().nullable() }).nullable(),
+      /** Why nothing was undone, in words. */
+      reason: z.string().nullable(),
     }),
+  },
+  'wellbeing.session': {
+    // The session timer and break state, kept by the server (a reload keeps them); also tells it the reviewer is here.
+    input: z.object({}).strict(),
+    output: reviewSessionSchema,
+  },
+  'wellbeing.sessionEvent': {
+    input: z.object({ event: z.enum(['start_break', 'end_break', 'snooze']) }).strict(),
+    output: reviewSessionSchema,
   },
   'actions.list': {
     input: z.object({ state: actionStateSchema.optional(), limit: z.number().int().min(1).max(500).default(100) }).strict(),
@@ -683,8 +737,8 @@ export const contract = {
       .object({
         name: bankName,
         kind: z.enum(['positive', 'negative']).default('positive'),
-        severity: z.number().int().min(0).max(100).default(50),
-        pdqThreshold: z.number().int().min(0).max(128).default(31),
+        severity: wholeNumber('Severity', 0, 100).default(50),
+        pdqThreshold: wholeNumber('The PDQ threshold', 0, 128).default(31),
       })
       .strict(),
     output: bankSchema,
@@ -721,8 +775,8 @@ export const contract = {
       .object({
         managementRoom: z.string().trim().min(2).max(255).regex(/^[!#]/, 'a room id (!…) or alias (#…)').nullable().optional(),
         sources: z.object({ live: z.boolean(), reports: z.boolean(), quarantine: z.boolean() }).strict().optional(),
-        backfillHours: z.number().int().min(0).max(720).optional(),
-        maxDownloadMb: z.number().int().min(1).max(1024).optional(),
+        backfillHours: wholeNumber('History to back-fill', 0, 720).optional(),
+        maxDownloadMb: wholeNumber('The largest download', 1, 1024).optional(),
       })
       .strict(),
     output: matrixStatusSchema,
@@ -761,9 +815,20 @@ export const contract = {
     output: hmaSettingsSchema,
   },
   'hma.testConnection': {
-    input: z.object({}).strict(),
+    // Tests what is typed in the form (or, without it, the saved settings) with a fresh client: a circuit breaker
+    // opened by earlier failures does not answer for the server.
+    input: z
+      .object({
+        baseUrl: httpUrl.optional(),
+        /** A key typed but not saved yet; without it the stored key is used. */
+        apiKey: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
     output: z.object({
       configured: z.boolean(),
+      /** What was tested, and the outcome in one sentence. */
+      tested: z.string().optional(),
+      summary: z.string().optional(),
       roles: z.array(z.object({ role: z.string(), baseUrl: z.string(), ok: z.boolean(), message: z.string() })),
       indexStatus: z.record(z.string(), z.object({ present: z.boolean(), size: z.number().int(), builtTo: z.number().int() })),
       banks: z.array(z.object({ name: z.string(), enabled: z.boolean() })),
@@ -837,8 +902,8 @@ export const contract = {
       .object({
         bankName,
         kind: z.enum(['positive', 'negative']).optional(),
-        severity: z.number().int().min(0).max(100).optional(),
-        pdqThreshold: z.number().int().min(0).max(128).optional(),
+        severity: wholeNumber('Severity', 0, 100).optional(),
+        pdqThreshold: wholeNumber('The PDQ threshold', 0, 128).optional(),
         enabled: z.boolean().optional(),
       })
       .strict(),
@@ -852,6 +917,28 @@ export const contract = {
   'settings.setDesktop': {
     input: z.object({ screenCaptureProtection: z.boolean() }).strict(),
     output: z.object({ screenCaptureProtection: z.boolean() }),
+  },
+  'banks.rename': {
+    // Renames the bank everywhere its name is kept (queue matches, feedback, decision settings, waiting actions).
+    input: z.object({ bankName, newName: bankName }).strict(),
+    output: z.object({ bank: bankSchema, matches: z.number().int() }),
+  },
+  'banks.delete': {
+    // Deletes a bank with its content and signals; items it matched stay in the queue with their evidence.
+    input: z.object({ bankName }).strict(),
+    output: z.object({ bankName: z.string(), content: z.number().int(), signals: z.number().int(), openItems: z.number().int() }),
+  },
+  'banks.content': {
+    // A page of a bank's content, newest first; search: a label or note (substring) or a hash (prefix, 4+ hex digits).
+    input: z
+      .object({
+        bankName,
+        search: z.string().trim().max(200).optional(),
+        limit: z.number().int().min(1).max(200).default(50),
+        offset: z.number().int().min(0).default(0),
+      })
+      .strict(),
+    output: z.object({ total: z.number().int(), items: z.array(bankContentItemSchema) }),
   },
   'audit.list': {
     input: z
@@ -939,3 +1026,5 @@ export type WellbeingSettings = z.output<typeof wellbeingSettingsSchema>;
 export type WellbeingState = z.output<typeof wellbeingStateSchema>;
 export type StatsOverview = z.output<typeof statsOverviewSchema>;
 export type TeamSession = z.output<typeof teamSessionSchema>;
+export type ReviewSession = z.output<typeof reviewSessionSchema>;
+export type BankContentItem = z.output<typeof bankContentItemSchema>;

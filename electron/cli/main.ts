@@ -25,8 +25,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/serve'),
   },
   audit: {
-    usage: 'audit verify|export [--data-dir DIR] [--format jsonl|csv] [--out FILE]',
-    summary: 'check the audit log for tampering, or export it with its hash chain',
+    usage: 'audit verify|export [--desktop | --web | --all | --data-dir DIR] [--format jsonl|csv] [--out FILE]',
+    summary: "check the audit log for tampering (every store found: the desktop app's, the browser shell's), or export it with its hash chain",
     load: () => import('./commands/audit'),
   },
 };

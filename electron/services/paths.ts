@@ -17,3 +17,8 @@ export function defaultDesktopDataDir(env: NodeJS.ProcessEnv = process.env, plat
         : (env.XDG_CONFIG_HOME ?? join(homedir(), '.config'));
   return join(appData, APP_NAME, 'data');
 }
+
+/** Where the browser shell (`npm run web`) keeps its data. MATCHDESK_DATA_DIR overrides it, as for the desktop app. */
+export function defaultWebDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MATCHDESK_DATA_DIR || join(homedir(), '.matchdesk-web');
+}

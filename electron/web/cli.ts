@@ -1,9 +1,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServices } from '../services/app-services';
 import { createLocalApi } from '../services/api/compose';
+import { defaultWebDataDir } from '../services/paths';
 import { FileSecretStore, plainCodec } from '../services/secrets/secret-store';
 import { ConsoleHost } from '../team-client/console-host';
 import { startHttpTransport } from './http-transport';
@@ -13,7 +14,7 @@ import { startHttpTransport } from './http-transport';
 // Media is decoded in decoder processes (HashingPool); this pool serves file I/O, crypto and the thread-isolation bench.
 process.env.UV_THREADPOOL_SIZE ??= '6';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const dataDir = resolve(process.env.MATCHDESK_DATA_DIR ?? join(homedir(), '.matchdesk-web'));
+const dataDir = resolve(defaultWebDataDir());
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 const log = (message: string) => console.error(message);

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { call, onAccessProblem } from './api';
 import { useLiveUpdates } from './live';
@@ -54,6 +54,12 @@ function Console({ team }: { team: { serverUrl: string } | null }) {
   const [tab, setTab] = useState<Tab>('queue');
   const [welcomeDismissed, setWelcomeDismissed] = useState(false);
   const wellbeing = useWellbeing();
+  const mainRef = useRef<HTMLElement>(null);
+  // Every view opens at its top, not at the scroll position the previous one was left at.
+  useEffect(() => {
+    window.scrollTo({ top: 0 });
+    mainRef.current?.scrollTo({ top: 0 });
+  }, [tab]);
 
   if (info.isPending) return <main className="app loading">Loading Matchdesk…</main>;
   if (info.isError) return <main className="app"><ErrorNote error={info.error} /></main>;
@@ -84,17 +90,19 @@ function Console({ team }: { team: { serverUrl: string } | null }) {
           )}
         </span>
       </header>
-      <div className="statusbar">
-        <CountsBar />
-        <WellbeingStatus />
-      </div>
-      {!team && info.data.secretsProtection === 'file-0600' && (
-        <p className="warning" role="note">
-          Browser shell: secrets (HMA keys, Matrix tokens) are stored in a file readable only by your user (mode 0600), not in the OS keychain. Use the desktop app on shared machines.
-        </p>
-      )}
-      <BreakReminder />
-      <main className={tab === 'queue' || tab === 'escalations' ? 'content content-queue' : 'content'} id="main-content" tabIndex={-1}>
+      <section className="status-region" aria-label="Status">
+        <div className="statusbar">
+          <CountsBar />
+          <WellbeingStatus />
+        </div>
+        {!team && info.data.secretsProtection === 'file-0600' && (
+          <p className="warning" role="note">
+            Browser shell: secrets (HMA keys, Matrix tokens) are stored in a file readable only by your user (mode 0600), not in the OS keychain. Use the desktop app on shared machines.
+          </p>
+        )}
+        <BreakReminder />
+      </section>
+      <main className={tab === 'queue' || tab === 'escalations' ? 'content content-queue' : 'content'} id="main-content" tabIndex={-1} ref={mainRef}>
         {wellbeing.onBreak ? null : showWelcome ? (
           <WelcomeView onDone={(next) => { setWelcomeDismissed(true); setTab(next); }} />
         ) : tab === 'queue' || tab === 'escalations' ? (

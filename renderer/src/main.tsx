@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { App } from './App';
-import { WellbeingProvider } from './wellbeing';
+import { sessionQuery, WellbeingProvider } from './wellbeing';
 import { ToastProvider } from './views/Toasts';
 import { listPageQuery } from './queue/useQueueList';
 import { call } from './api';
@@ -16,6 +16,7 @@ const queryClient = new QueryClient({
 void queryClient.prefetchQuery({ queryKey: ['app.info'], queryFn: () => call('app.info', {}), staleTime: Infinity });
 void queryClient.prefetchQuery(listPageQuery({ status: 'pending', sort: 'priority' }, 0));
 void queryClient.prefetchQuery({ queryKey: ['queue.counts'], queryFn: () => call('queue.counts', {}) });
+void queryClient.prefetchQuery(sessionQuery);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -6,15 +6,11 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
 import { apiCall, startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
+import { FIXTURE_IMAGES, vectorFor as vector } from '../hashing/helpers';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'pdq');
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
 
-function vectorFor(file: string): string {
-  const row = readFileSync(join(FIXTURES, 'vectors.tsv'), 'utf8').split('\n').find((l) => l.startsWith(`${file}\t`));
-  if (!row) throw new Error(`no vector for ${file}`);
-  return row.split('\t')[1]!;
-}
+const vectorFor = (file: string): string => vector(file).pdq;
 
 async function openConsole(browser: Browser, server: WebServer): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -39,7 +35,7 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
   beforeAll(async () => {
     mkdirSync(folder, { recursive: true });
     mkdirSync(RESULTS, { recursive: true });
-    for (const f of ['aaa-orig.jpg', 'blur-a-lot.jpg', 'wee.jpg', 'pytx-rgb.jpeg', 'c.png']) copyFileSync(join(FIXTURES, 'images', f), join(folder, f));
+    for (const f of ['photo.jpg', 'photo-blur-a-lot.jpg', 'other.jpg', 'random-26x28.png', 'photo-palette.gif']) copyFileSync(join(FIXTURE_IMAGES, f), join(folder, f));
     writeFileSync(join(folder, 'notes.txt'), 'not an image');
     writeFileSync(join(folder, 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]));
     browser = await launchChromium();
@@ -58,9 +54,9 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
     await expect(page.getByRole('heading', { name: 'Welcome to Matchdesk' }).isVisible()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Import my own folder' }).click();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Banks', exact: true }).click();
-    const weeMd5 = createHash('md5').update(readFileSync(join(folder, 'wee.jpg'))).digest('hex');
+    const otherMd5 = createHash('md5').update(readFileSync(join(folder, 'other.jpg'))).digest('hex');
     await page.getByTestId('bank-name').fill('Known media');
-    await page.getByTestId('bank-csv').fill(`signal_type,signal,label\npdq,${vectorFor('aaa-orig.jpg')},bridge\nmd5,${weeMd5},wee\npdq,zz,broken row`);
+    await page.getByTestId('bank-csv').fill(`signal_type,signal,label\npdq,${vectorFor('photo.jpg')},town\nmd5,${otherMd5},rings\npdq,zz,broken row`);
     await page.getByTestId('import-csv').click();
     await expect(page.getByTestId('csv-result').textContent()).resolves.toMatch(/Added 2 signals to Known media; 0 already there; 1 rows rejected/);
 
@@ -72,7 +68,7 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
     expect(jobText).toContain('6 hashed');
     expect(jobText).toContain('3 matched');
     expect(jobText).toContain('1 refused'); // broken.jpg: kept with its digests, not decoded
-    expect(jobText).toContain('0 failed');
+    expect(jobText).toContain('0 could not be hashed');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Review queue', exact: true }).click();
     await expect.poll(() => page.getByTestId('queue-item').count(), { timeout: 10_000 }).toBe(3);
@@ -83,14 +79,14 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
     await expect(page.getByTestId('queue-media').getAttribute('class')).resolves.toContain('blurred');
     await page.screenshot({ path: join(RESULTS, 'queue.png') });
 
-    const first = page.getByTestId('queue-item').filter({ hasText: 'wee.jpg' });
+    const first = page.getByTestId('queue-item').filter({ hasText: 'other.jpg' });
     await first.getByRole('button').click();
     await page.getByTestId('reason').selectOption('Known abuse material');
     await page.getByTestId('note').fill('matches the bank exactly');
     await page.getByTestId('decide-confirm').click();
     await expect.poll(() => page.getByTestId('count-confirmed').textContent()).toBe('1');
 
-    await page.getByTestId('queue-item').filter({ hasText: 'blur-a-lot.jpg' }).getByRole('button').click();
+    await page.getByTestId('queue-item').filter({ hasText: 'photo-blur-a-lot.jpg' }).getByRole('button').click();
     await page.getByTestId('reason').selectOption('Different picture');
     await page.getByTestId('decide-false-positive').click();
     await expect.poll(() => page.getByTestId('count-false_positive').textContent()).toBe('1');
@@ -108,7 +104,7 @@ describe('the console end to end in Chromium, over the browser shell (npm run we
     await expect(again.getByTestId('count-pending').textContent()).resolves.toBe('1');
 
     await again.getByTestId('status-filter').selectOption('confirmed');
-    await again.getByTestId('queue-item').filter({ hasText: 'wee.jpg' }).waitFor();
+    await again.getByTestId('queue-item').filter({ hasText: 'other.jpg' }).waitFor();
     await expect(again.getByTestId('decisions').textContent()).resolves.toMatch(/confirm \(Known abuse material\) — matches the bank exactly/);
 
     await again.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Audit log', exact: true }).click();

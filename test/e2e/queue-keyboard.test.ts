@@ -6,14 +6,14 @@ import { launchChromium } from '../helpers/browser';
 import { apiCall, startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
 import { seedQueue, type SeededItem } from '../queue/seed-queue';
+import { FIXTURE_IMAGES } from '../hashing/helpers';
 
 // The review queue driven from the keyboard in Chromium, every step checked against the store through the API.
 // A MutationObserver installed before the app loads records every <img>/<video> and its computed filter for the
 // whole session: none may be shown unblurred unless the reviewer's reveal is active.
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'pdq', 'images');
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
-const IMAGES = ['aaa-orig.jpg', 'pytx-rgb.jpeg', 'square-512x512.jpg', 'high-saturation.jpg', 'c.png', 'pytx-sample-b.jpg'].map((f) => join(FIXTURES, f));
+const IMAGES = ['photo.jpg', 'other.jpg', 'photo-square-256.jpg', 'photo-high-saturation.jpg', 'icc-profile.png', 'photo-progressive-444.jpg'].map((f) => join(FIXTURE_IMAGES, f));
 
 interface QueueGet {
   id: number;

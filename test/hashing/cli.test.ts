@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DIHEDRAL_NAMES } from '../../electron/services/hashing';
 import { main } from '../../electron/cli/main';
-import { FIXTURE_IMAGES, readVectors, REPO } from './helpers';
+import { FIXTURE_IMAGES, readVectors, REPO, vectorFor } from './helpers';
 
 const BIN = join(REPO, 'bin/matchdesk.mjs');
 const tmp = mkdtempSync(join(tmpdir(), 'matchdesk-cli-'));
@@ -41,22 +41,41 @@ describe('matchdesk hash', () => {
     writeFileSync(notImage, 'hello');
     const truncated = join(tmp, 'truncated.jpg');
     writeFileSync(truncated, Buffer.from('ffd8ffe000104a46494600010100000100010000ffdb', 'hex'));
-    const r = cli('hash', '--json', '--dihedral', join(FIXTURE_IMAGES, 'aaa-orig.jpg'), join(tmp, 'missing.png'), notImage, truncated);
+    const r = cli('hash', '--json', '--dihedral', join(FIXTURE_IMAGES, 'photo.jpg'), join(tmp, 'missing.png'), notImage, truncated);
     expect(r.code).toBe(1);
     const [ok, missing, text, bad] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(Object.keys(ok!.dihedral as object)).toEqual([...DIHEDRAL_NAMES]);
     expect((ok!.dihedral as Record<string, string>).original).toBe(ok!.pdq);
     expect(missing).toMatchObject({ error: { code: 'io_error' } });
-    expect(text).toMatchObject({ pdq: null, quality: null, format: null });
+    expect(text).toMatchObject({ error: { code: 'not_media', message: 'not an image or a video: its content is not a format Matchdesk recognises (the name ends in .txt)' } });
     expect(bad).toMatchObject({ error: { code: 'corrupt' } });
   }, 120_000);
 
   it('text output, one file', () => {
-    const r = cli('hash', join(FIXTURE_IMAGES, 'wee.jpg'));
+    const r = cli('hash', join(FIXTURE_IMAGES, 'other.jpg'));
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('pdq       6227401f601ff4ccafcc9fad4b0d95d371a2eb7265a3285234d228ca94deeb2d');
-    expect(r.stdout).toContain('quality   100');
-    expect(r.stdout).toMatch(/md5 {7}[0-9a-f]{32}/);
+    expect(r.stdout).toContain(`  pdq         ${vectorFor('other.jpg').pdq}\n`);
+    expect(r.stdout).toContain('  quality     100\n');
+    expect(r.stdout).toMatch(/ {2}md5 {9}[0-9a-f]{32}\n/);
+  }, 60_000);
+
+  it('a text file renamed .png is not an image: it says so and exits 1; --dihedral prints separated columns', () => {
+    const fake = join(tmp, 'holiday.png');
+    writeFileSync(fake, 'just some text, not a picture');
+    const r = cli('hash', fake);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('not_media: not an image or a video: its content is not a format Matchdesk recognises (the name ends in .png)');
+    const pdf = join(tmp, 'scan.jpg');
+    writeFileSync(pdf, '%PDF-1.7\n%âãÏÓ\n');
+    expect(cli('hash', pdf).stderr).toContain('its content is a pdf file (the name ends in .jpg)');
+
+    const d = cli('hash', '--dihedral', join(FIXTURE_IMAGES, 'photo.jpg'));
+    expect(d.code).toBe(0);
+    const lines = d.stdout.trim().split('\n').slice(1);
+    // Every line: two spaces, a label, at least two spaces, the value; the values start in one column.
+    for (const line of lines) expect(line).toMatch(/^ {2}[A-Za-z0-9]+ {2,}\S/);
+    expect(new Set(lines.map((l) => l.search(/(?<= {2})[0-9a-f-]\S*$|(?<= {2})\d+$|(?<= {2})jpeg/))).size).toBe(1);
+    expect(d.stdout).toMatch(/\n {2}flipMinus1 {2}[0-9a-f]{64}\n/);
   }, 60_000);
 
   it('usage errors exit 2; commands are dispatched by name', async () => {

@@ -13,7 +13,7 @@ import { FIXTURE_IMAGES, rng } from './helpers';
 const seeds: { name: string; bytes: Buffer }[] = [];
 
 beforeAll(async () => {
-  for (const f of ['wee.jpg', 'pytx-random-26x28.png', 'pytx-LA.png', 'pytx-I16.png', 'square-128x128.jpg', 'pytx-rgb.jpeg']) {
+  for (const f of ['other.jpg', 'random-26x28.png', 'grey-alpha.png', 'grey16.png', 'photo-square-128.jpg', 'photo-progressive-444.jpg', 'icc-profile.png']) {
     seeds.push({ name: f, bytes: readFileSync(join(FIXTURE_IMAGES, f)) });
   }
   const img = synth('blobs', 72, 56, 3, 3);

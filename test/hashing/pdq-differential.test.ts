@@ -1,13 +1,14 @@
 // Differential test against the reference binding (pdqhash in .cache/venv-pdq, the C++ HMA runs): the SAME decoded
 // pixel bytes go to both sides; any difference in hash (distance > 0) or quality fails.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pdqCore, pdqFromRgb, pdqFromRgbTs, pdqHamming, type PixelChannels } from '../../electron/services/hashing';
+import { DIHEDRAL_NAMES, pdqCore, pdqFromRgb, pdqFromRgbTs, pdqHamming, type PixelChannels } from '../../electron/services/hashing';
+import { decodeImage } from '../../electron/services/hashing/decode';
 import { DCT_MATRIX } from '../../electron/services/hashing/pdq';
 import { KINDS, synth, type Pixels } from './generate';
-import { FIXTURE_IMAGES, rng } from './helpers';
+import { FIXTURE_IMAGES, readDihedral, readVectors, rng } from './helpers';
 import { PdqOracle } from './oracle/oracle';
 
 let oracle: PdqOracle;
@@ -139,6 +140,21 @@ describe('PDQ vs the reference binding on identical pixels', () => {
     }
     expect(await runCases(cases)).toEqual([]);
   }, 600_000);
+
+  it('the committed test vectors are what the reference binding computes from the files (as HMA hashes them)', async () => {
+    const problems: string[] = [];
+    for (const v of readVectors()) {
+      const ref = await oracle.file(readFileSync(join(FIXTURE_IMAGES, v.file)));
+      if (ref.hash !== v.pdq || ref.quality !== v.quality) problems.push(`${v.file}: reference ${ref.hash} q${ref.quality}, vectors.tsv ${v.pdq} q${v.quality}`);
+    }
+    for (const file of ['photo.jpg', 'grey-alpha.png']) {
+      const img = await decodeImage(readFileSync(join(FIXTURE_IMAGES, file)), file.endsWith('.png') ? 'png' : 'jpeg', 1e9);
+      const ref = await oracle.pdq(img.pixels, img.width, img.height, img.channels, true);
+      const want = readDihedral(file, 'dct');
+      if (JSON.stringify(ref.dihedral) !== JSON.stringify(DIHEDRAL_NAMES.map((n) => want[n]))) problems.push(`${file}: dihedral.tsv differs from the reference`);
+    }
+    expect(problems).toEqual([]);
+  });
 
   it('compared at least 500 images', () => {
     expect(compared).toBeGreaterThanOrEqual(500);

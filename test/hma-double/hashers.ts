@@ -3,7 +3,7 @@
 // The double never computes PDQ itself. Its default hasher gives only `video_md5` (MD5 of the bytes, as HMA does)
 // for `video` uploads and nothing for `photo` uploads (so a photo upload to the default double yields `{}` from
 // /h/hash and "No signals given" from add-content). Tests inject a hasher to get PDQ:
-//   * `fixturePdqHasher()` knows the reference images in ../shared/fixtures/pdq (their exact HMA hashes from
+//   * `fixturePdqHasher()` knows the test pictures in test/fixtures/pdq (their exact HMA hashes from
 //     vectors.tsv, "" when quality < 50 as HMA does) and the synthetic payload `PDQ:<64 hex>` used by tests to upload
 //     an "image" with a chosen hash;
 //   * the real PDQ hasher (electron/services/hashing, being written separately) can be injected later the same way:
@@ -25,11 +25,9 @@ const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(byt
 export const defaultHasher: DoubleHasher = async (bytes, contentType): Promise<Record<string, string>> =>
   contentType === 'video' ? { video_md5: md5Hex(bytes) } : {};
 
-/** Directory of the team's PDQ fixtures (…/shared/fixtures/pdq beside the checkout), or null if absent. */
-export function pdqFixturesDir(): string | null {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '../../../shared/fixtures/pdq'), resolve(here, '../../shared/fixtures/pdq'), '/work/shared/fixtures/pdq'];
-  return candidates.find((d) => existsSync(join(d, 'vectors.tsv'))) ?? null;
+/** Directory of the PDQ test pictures kept in the repository (test/fixtures/pdq). */
+export function pdqFixturesDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/pdq');
 }
 
 export interface PdqFixture {
@@ -41,7 +39,6 @@ export interface PdqFixture {
 
 export function loadPdqFixtures(): PdqFixture[] {
   const dir = pdqFixturesDir();
-  if (!dir) return [];
   const lines = readFileSync(join(dir, 'vectors.tsv'), 'utf8').split('\n').slice(1);
   const out: PdqFixture[] = [];
   for (const line of lines) {

@@ -1,7 +1,7 @@
 // HMA wired into the app: lookups during ingest, retries when HMA is down, slow or answering garbage, and the
 // decision actions that change HMA banks. Against our HMA test double (real HMA cannot run here).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServices, type Services } from '../../electron/services/app-services';
 import { FileSecretStore, plainCodec } from '../../electron/services/secrets/secret-store';
@@ -11,8 +11,9 @@ import { fixturePdqHasher } from '../hma-double/hashers';
 import { tempDir } from '../helpers/temp-dir';
 import { localDispatch } from '../helpers/local-api';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'pdq');
-const vector = (file: string) => readFileSync(join(FIXTURES, 'vectors.tsv'), 'utf8').split('\n').find((l) => l.startsWith(`${file}\t`))!.split('\t')[1]!;
+import { FIXTURE_IMAGES, vectorFor } from '../hashing/helpers';
+
+const vector = (file: string) => vectorFor(file).pdq;
 const API_KEY = 'test-hma-key';
 
 let double: HmaDouble;
@@ -40,10 +41,10 @@ beforeAll(async () => {
   double = await startHmaDouble({ apiKey: API_KEY, autoRebuildIndex: true, hasher: fixturePdqHasher() });
   const admin = new HmaClient({ baseUrl: double.url, apiKey: API_KEY });
   await admin.createBank('NCMEC_LIKE');
-  await admin.addSignals('NCMEC_LIKE', { pdq: vector('aaa-orig.jpg') }, { note: 'bridge' });
+  await admin.addSignals('NCMEC_LIKE', { pdq: vector('photo.jpg') }, { note: 'bridge' });
   folder = join(temp.dir, 'incoming');
   mkdirSync(folder);
-  for (const f of ['aaa-orig.jpg', 'wee.jpg', 'pytx-rgb.jpeg']) copyFileSync(join(FIXTURES, 'images', f), join(folder, f));
+  for (const f of ['photo.jpg', 'other.jpg', 'random-26x28.png']) copyFileSync(join(FIXTURE_IMAGES, f), join(folder, f));
 });
 
 beforeEach(async () => {
@@ -90,7 +91,7 @@ describe('HMA in the ingest pipeline (against the HMA test double: real HMA cann
     expect(job).toMatchObject({ hashed: 3, matched: 1, lookupFailed: 0 });
     const list = await call<{ items: { media: { fileName: string }; matches: { matcher: string; bankName: string; distance: number }[] }[] }>('queue.list', { limit: 10 });
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]!.media.fileName).toBe('aaa-orig.jpg');
+    expect(list.items[0]!.media.fileName).toBe('photo.jpg');
     expect(list.items[0]!.matches[0]).toMatchObject({ matcher: 'hma', bankName: 'NCMEC_LIKE', distance: 0 });
   });
 
@@ -134,11 +135,11 @@ describe('decision actions on HMA banks (against the HMA test double)', () => {
     const { decision } = await call<{ decision: { id: number } }>('queue.decide', { id: item.id, verdict: 'false_positive', reason: 'Meme or sticker' });
     await services.outbox.drain();
     const client = new HmaClient({ baseUrl: double.url, apiKey: API_KEY, negativeCacheTtlMs: 0 });
-    expect(await client.lookupSignal('pdq', vector('aaa-orig.jpg'))).toEqual({});
+    expect(await client.lookupSignal('pdq', vector('photo.jpg'))).toEqual({});
     const undo = await call<{ compensations: { kind: string }[] }>('decisions.undo', { decisionId: decision.id });
     expect(undo.compensations.map((c) => c.kind)).toEqual(['hma.enable_content']);
     await services.outbox.drain();
-    expect(Object.keys(await client.lookupSignal('pdq', vector('aaa-orig.jpg')))).toEqual(['NCMEC_LIKE']);
+    expect(Object.keys(await client.lookupSignal('pdq', vector('photo.jpg')))).toEqual(['NCMEC_LIKE']);
   });
 
   it('a confirm adds the hashes to an HMA bank once, even when a retry follows an attempt that reached HMA', async () => {
@@ -159,6 +160,6 @@ describe('decision actions on HMA banks (against the HMA test double)', () => {
     const again = services.db.prepare('SELECT state, result_json FROM actions WHERE id = ?').get(action.id) as { state: string; result_json: string };
     expect(again.state).toBe('done');
     expect(JSON.parse(again.result_json)).toMatchObject({ contentId: JSON.parse(action.result_json).contentId, found: 'earlier attempt' });
-    expect(await client.rawLookup('pdq', vector('aaa-orig.jpg'), { banks: ['CONFIRMED'] })).toHaveLength(1);
+    expect(await client.rawLookup('pdq', vector('photo.jpg'), { banks: ['CONFIRMED'] })).toHaveLength(1);
   });
 });

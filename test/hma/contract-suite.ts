@@ -175,9 +175,9 @@ export function defineContractSuite(getTarget: () => ContractTarget, suite: Suit
 
     it('add by photo upload with metadata and note; hash() agrees; a low-quality photo hashes to ""', async () => {
       const fixtures = loadPdqFixtures();
-      const orig = fixtures.find((f) => f.file === 'aaa-orig.jpg');
+      const orig = fixtures.find((f) => f.file === 'photo.jpg');
       const low = fixtures.find((f) => f.quality < 50);
-      expect(orig, 'shared/fixtures/pdq must be beside the checkout').toBeDefined();
+      expect(orig, 'test/fixtures/pdq/vectors.tsv lists photo.jpg').toBeDefined();
       const bytes = new Uint8Array(readFileSync(orig!.path));
       expect(await c.hash(bytes, 'photo', { mimeType: 'image/jpeg' })).toEqual({ pdq: orig!.pdq });
       expect(await c.hash(new Uint8Array(readFileSync(low!.path)), 'photo')).toEqual({ pdq: '' });

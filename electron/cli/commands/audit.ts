@@ -1,16 +1,18 @@
 import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { verifyAuditRows, type AuditHead, type AuditKey, type AuditRow } from '../../services/audit/audit-log';
 import { AUDIT_KEY_SECRET, parseAuditKey, parseSealedHead } from '../../services/audit/audit-key';
 import { FileSecretStore, plainCodec } from '../../services/secrets/secret-store';
-import { defaultDesktopDataDir } from '../../services/paths';
+import { defaultDesktopDataDir, defaultWebDataDir } from '../../services/paths';
 import { csvCell } from '../../services/export/csv-cell';
 import type { CliIo } from '../io';
 
+const STORE_FILE = 'matchdesk.sqlite';
+
 const USAGE = [
-  'usage: matchdesk audit verify [--data-dir DIR] [--anchor SEQ:HASH]... [--secrets FILE]',
-  '       matchdesk audit export [--data-dir DIR] [--format jsonl|csv] [--out FILE]',
+  'usage: matchdesk audit verify [--desktop | --web | --all | --data-dir DIR] [--anchor SEQ:HASH]... [--secrets FILE]',
+  '       matchdesk audit export [--desktop | --web | --data-dir DIR] [--format jsonl|csv] [--out FILE]',
   '',
   'verify checks that no audit row was edited, removed or reordered, and names the first bad row:',
   '  - the SHA-256 chain (each row carries the hash of its content and of the row before);',
@@ -20,8 +22,29 @@ const USAGE = [
   '  - a truncated tail, against the head sealed with the key and every --anchor SEQ:HASH copied from the',
   '    "Matchdesk audit anchor" notices in the management room.',
   'export writes every row with its hashes and MACs, so an auditor can check the chain themselves.',
-  `The store is read from --data-dir, else MATCHDESK_DATA_DIR, else the desktop app's (${defaultDesktopDataDir()}).`,
+  'Which store: --desktop is the desktop app\'s, --web the browser shell\'s (npm run web), --data-dir any other.',
+  'verify checks every store it finds by default (--all); export needs to know which one when there are two.',
+  `  desktop app:   ${join(defaultDesktopDataDir(), STORE_FILE)}`,
+  `  browser shell: ${join(defaultWebDataDir(), STORE_FILE)}`,
+  '(MATCHDESK_DATA_DIR moves both.)',
 ].join('\n');
+
+interface Store {
+  /** What the store is, in words: "desktop app store", "browser shell store", "store". */
+  label: string;
+  file: string;
+}
+
+/** The stores a command names, most specific option first; duplicates (MATCHDESK_DATA_DIR) are listed once. */
+function storesFor(args: string[]): Store[] {
+  const dir = option(args, '--data-dir');
+  if (dir) return [{ label: 'store', file: join(resolve(dir), STORE_FILE) }];
+  const desktop = { label: 'desktop app store', file: join(resolve(defaultDesktopDataDir()), STORE_FILE) };
+  const web = { label: 'browser shell store', file: join(resolve(defaultWebDataDir()), STORE_FILE) };
+  const wanted = args.includes('--desktop') || args.includes('--web') ? [...(args.includes('--desktop') ? [desktop] : []), ...(args.includes('--web') ? [web] : [])] : [desktop, web];
+  if (wanted.length === 2 && wanted[0]!.file === wanted[1]!.file) return [{ label: 'store (MATCHDESK_DATA_DIR)', file: desktop.file }];
+  return wanted;
+}
 
 function options(args: string[], name: string): string[] {
   const out: string[] = [];
@@ -30,6 +53,10 @@ function options(args: string[], name: string): string[] {
     else if (a.startsWith(`${name}=`)) out.push(a.slice(name.length + 1));
   });
   return out;
+}
+
+function option(args: string[], name: string): string | undefined {
+  return options(args, name)[0];
 }
 
 function parseAnchor(value: string, i: number): AuditHead | null {
@@ -52,10 +79,6 @@ function readKey(dataDir: string, secretsFile: string | undefined): { key: Audit
   return { key: null, sealed: null, note: 'no secret store found: MACs not checked' };
 }
 
-function option(args: string[], name: string): string | undefined {
-  return options(args, name)[0];
-}
-
 export function auditExport(rows: Iterable<AuditRow>, format: 'jsonl' | 'csv'): string {
   const out: string[] = format === 'csv' ? ['seq,at,actor,action,subject,details_json,prev_hash,hash,mac'] : [];
   for (const r of rows) {
@@ -68,55 +91,81 @@ export function auditExport(rows: Iterable<AuditRow>, format: 'jsonl' | 'csv'): 
   return `${out.join('\n')}\n`;
 }
 
+function verifyStore(store: Store, anchors: AuditHead[], secretsFile: string | undefined, io: CliIo): boolean {
+  const db = new Database(store.file, { readonly: true, fileMustExist: true });
+  try {
+    const { key, sealed, note } = readKey(dirname(store.file), secretsFile);
+    const heads = [...anchors, ...(sealed ? [sealed] : [])];
+    const result = verifyAuditRows(db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<AuditRow>, { key, heads });
+    const checks = [
+      'chained by SHA-256',
+      key ? 'HMACs checked with the audit key' : null,
+      sealed ? 'the sealed head matched' : null,
+      anchors.length > 0 ? `${anchors.length} anchor${anchors.length === 1 ? '' : 's'} matched` : null,
+    ].filter(Boolean);
+    if (result.ok) io.out(`${store.label} ${store.file}: audit log intact, ${result.rows} rows, ${checks.join(', ')}`);
+    else io.out(`${store.label} ${store.file}: audit log TAMPERED at row ${result.firstBadSeq}: ${result.problem} (${result.rows} rows read)`);
+    if (note) io.out(`note: ${note}`);
+    return result.ok;
+  } finally {
+    db.close();
+  }
+}
+
 export async function run(args: string[], io: CliIo): Promise<number> {
   const [sub] = args;
   if (sub !== 'verify' && sub !== 'export') {
     io.err(USAGE);
     return 2;
   }
-  const dataDir = resolve(option(args, '--data-dir') ?? defaultDesktopDataDir());
-  const file = join(dataDir, 'matchdesk.sqlite');
-  if (!existsSync(file)) {
-    io.err(`matchdesk audit: no Matchdesk store at ${file}`);
-    return 1;
-  }
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    if (sub === 'verify') {
-      const anchors = options(args, '--anchor').map(parseAnchor);
-      if (anchors.some((a) => a === null)) {
-        io.err('matchdesk audit: --anchor takes SEQ:HASH (the row number and 64-digit hash from an anchor notice)');
-        return 2;
-      }
-      const { key, sealed, note } = readKey(dataDir, option(args, '--secrets'));
-      const heads = [...(anchors as AuditHead[]), ...(sealed ? [sealed] : [])];
-      const result = verifyAuditRows(db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<AuditRow>, { key, heads });
-      const checks = [
-        'chained by SHA-256',
-        key ? 'HMACs checked with the audit key' : null,
-        sealed ? 'the sealed head matched' : null,
-        anchors.length > 0 ? `${anchors.length} anchor${anchors.length === 1 ? '' : 's'} matched` : null,
-      ].filter(Boolean);
-      if (result.ok) {
-        io.out(`audit log intact: ${result.rows} rows, ${checks.join(', ')} (${file})`);
-        if (note) io.out(`note: ${note}`);
-        return 0;
-      }
-      io.out(`audit log TAMPERED at row ${result.firstBadSeq}: ${result.problem} (${result.rows} rows read, ${file})`);
-      if (note) io.out(`note: ${note}`);
-      return 1;
-    }
-    const format = option(args, '--format') ?? 'jsonl';
-    if (format !== 'jsonl' && format !== 'csv') {
-      io.err(USAGE);
+  const stores = storesFor(args);
+  const found = stores.filter((s) => existsSync(s.file));
+  const explicit = args.includes('--desktop') || args.includes('--web') || option(args, '--data-dir') !== undefined;
+  if (sub === 'verify') {
+    const anchors = options(args, '--anchor').map(parseAnchor);
+    if (anchors.some((a) => a === null)) {
+      io.err('matchdesk audit: --anchor takes SEQ:HASH (the row number and 64-digit hash from an anchor notice)');
       return 2;
     }
+    const secretsFile = option(args, '--secrets');
+    if ((anchors.length > 0 || secretsFile) && found.length > 1) {
+      io.err(`matchdesk audit: anchors and --secrets belong to one store, and there are two (${found.map((s) => s.label).join(', ')}): name it with --desktop, --web or --data-dir`);
+      return 2;
+    }
+    for (const s of stores) if (!found.includes(s)) (explicit ? io.err : io.out)(`${s.label} ${s.file}: no Matchdesk store here${explicit ? '' : ' (not used on this machine)'}`);
+    if (found.length === 0) {
+      io.err(`matchdesk audit: no Matchdesk store found${explicit ? '' : '; name one with --data-dir DIR'}`);
+      return 1;
+    }
+    if (explicit && found.length < stores.length) return 1;
+    let ok = true;
+    for (const s of found) ok = verifyStore(s, anchors as AuditHead[], secretsFile, io) && ok;
+    return ok ? 0 : 1;
+  }
+
+  if (found.length === 0) {
+    io.err(`matchdesk audit: no Matchdesk store at ${stores.map((s) => s.file).join(' or ')}`);
+    return 1;
+  }
+  if (found.length > 1) {
+    io.err(`matchdesk audit: there are two stores (${found.map((s) => `${s.label} ${s.file}`).join('; ')}): export one with --desktop or --web`);
+    return 2;
+  }
+  const store = found[0]!;
+  const format = option(args, '--format') ?? 'jsonl';
+  if (format !== 'jsonl' && format !== 'csv') {
+    io.err(USAGE);
+    return 2;
+  }
+  const db = new Database(store.file, { readonly: true, fileMustExist: true });
+  try {
     const text = auditExport(db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<AuditRow>, format);
     const out = option(args, '--out');
     if (out) {
       writeFileSync(out, text, { mode: 0o600 });
-      io.out(`wrote ${out}`);
+      io.out(`wrote ${out} from the ${store.label} ${store.file}`);
     } else {
+      io.err(`exporting the ${store.label} ${store.file}`);
       for (const line of text.trimEnd().split('\n')) io.out(line);
     }
     return 0;

@@ -1,7 +1,8 @@
 /**
  * matchdesk hash FILE... [--json] [--dihedral] [--workers N]
  * Per file: md5, sha1, sha256, pdq, quality (and the 8 dihedral variants with --dihedral). With --json, one JSON
- * object per line on stdout, failures included ({"file", "error": {"code", "message"}}). Exit 0 when every file
+ * object per line on stdout, failures included ({"file", "error": {"code", "message"}}). A file that is neither an
+ * image nor a video (by its content, whatever its name) is a failure too ("not_media"). Exit 0 when every file
  * hashed, 1 when any failed (a refused file says why: too_many_pixels, out_of_memory, timed_out, decoder_crashed…), 2 on
  * a usage error. Files are decoded in isolated decoder processes, several at once, printed in input order.
  */
@@ -43,8 +44,19 @@ function parse(args: string[]): Options | string {
 
 type Outcome = { file: string; result: MediaHashes } | { file: string; error: { code: string; message: string } };
 
+/** Digests alone are not what this command is for: a text file named .png is not a picture and says so. */
+function notMedia(file: string, h: MediaHashes): { code: string; message: string } | null {
+  if (h.mime?.startsWith('image/') || h.mime?.startsWith('video/')) return null;
+  const named = /\.([a-z0-9]{2,5})$/i.exec(file)?.[1]?.toLowerCase();
+  const what = h.format ? `a ${h.format} file` : 'not a format Matchdesk recognises';
+  return { code: 'not_media', message: `not an image or a video: its content is ${what}${named ? ` (the name ends in .${named})` : ''}` };
+}
+
 function toOutcome(file: string, r: PromiseSettledResult<MediaHashes>): Outcome {
-  if (r.status === 'fulfilled') return { file, result: r.value };
+  if (r.status === 'fulfilled') {
+    const error = notMedia(file, r.value);
+    return error ? { file, error } : { file, result: r.value };
+  }
   const e = r.reason as unknown;
   return { file, error: e instanceof HashError ? { code: e.code, message: e.message } : { code: 'error', message: String(e) } };
 }
@@ -65,19 +77,23 @@ function jsonLine(o: Outcome, dihedral: boolean): string {
   return JSON.stringify(obj);
 }
 
+/** Label and value, the labels padded to one column with at least two spaces before the value. */
+const LABEL_WIDTH = Math.max(...['quality', 'format', ...DIHEDRAL_NAMES].map((n) => n.length)) + 2;
+const row = (label: string, value: string): string => `  ${label.padEnd(LABEL_WIDTH)}${value}`;
+
 function textBlock(o: Outcome, dihedral: boolean): string {
-  if ('error' in o) return `${o.file}\n  error     ${o.error.code}: ${o.error.message}`;
+  if ('error' in o) return `${o.file}\n${row('error', `${o.error.code}: ${o.error.message}`)}`;
   const h = o.result;
   const lines = [
     o.file,
-    `  md5       ${h.md5}`,
-    `  sha1      ${h.sha1}`,
-    `  sha256    ${h.sha256}`,
-    `  pdq       ${h.pdq ?? (h.pdqQuality === null ? '- (not an image)' : '- (quality below 50)')}`,
-    `  quality   ${h.pdqQuality ?? '-'}`,
+    row('md5', h.md5),
+    row('sha1', h.sha1),
+    row('sha256', h.sha256),
+    row('pdq', h.pdq ?? (h.pdqQuality === null ? '- (not an image)' : '- (quality below 50)')),
+    row('quality', String(h.pdqQuality ?? '-')),
   ];
-  if (h.format) lines.push(`  format    ${h.format}${h.width !== null ? ` ${h.width}x${h.height}` : ''}${h.exifOrientation && h.exifOrientation !== 1 ? ` (EXIF orientation ${h.exifOrientation}, not applied)` : ''}`);
-  if (dihedral && h.pdqDihedral) DIHEDRAL_NAMES.forEach((n, i) => lines.push(`  ${n.padEnd(10)}${h.pdqDihedral![i]}`));
+  if (h.format) lines.push(row('format', `${h.format}${h.width !== null ? ` ${h.width}x${h.height}` : ''}${h.exifOrientation && h.exifOrientation !== 1 ? ` (EXIF orientation ${h.exifOrientation}, not applied)` : ''}`));
+  if (dihedral && h.pdqDihedral) DIHEDRAL_NAMES.forEach((n, i) => lines.push(row(n, h.pdqDihedral![i]!)));
   return lines.join('\n');
 }
 

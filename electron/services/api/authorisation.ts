@@ -33,6 +33,7 @@ export const CALL_REQUIREMENTS: { readonly [N in CallName]?: Requirement } = {
   'claims.next': 'reviewer',
   'claims.releaseOthers': 'lead',
   'decisions.undo': 'reviewer',
+  'decisions.undoLast': 'reviewer',
   'media.preview': 'reviewer',
 
   'stats.overview': 'reviewer',
@@ -41,6 +42,8 @@ export const CALL_REQUIREMENTS: { readonly [N in CallName]?: Requirement } = {
   'wellbeing.setMine': 'reviewer',
   'wellbeing.setDefaults': 'lead',
   'wellbeing.team': 'lead',
+  'wellbeing.session': 'reviewer',
+  'wellbeing.sessionEvent': 'reviewer',
 
   'actions.list': 'reviewer',
   'actions.retry': 'lead',
@@ -59,6 +62,9 @@ export const CALL_REQUIREMENTS: { readonly [N in CallName]?: Requirement } = {
   'banks.importJobs': 'lead',
   'banks.export': 'lead',
   'banks.update': 'lead',
+  'banks.rename': 'lead',
+  'banks.delete': 'lead',
+  'banks.content': 'reviewer',
   'banks.pickImportFile': 'local',
   'banks.cancelImport': 'lead',
 

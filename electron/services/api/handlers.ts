@@ -12,7 +12,10 @@ import { desktopSettingsSchema } from '../settings/desktop-settings';
 import { listActions } from '../decisions/action-list';
 import { feedbackCsv, feedbackReport } from '../decisions/feedback';
 import { hmaHandlers } from '../hma-link/hma-handlers';
+import { actionInWords } from '../decisions/action-words';
 import { createQueueHandlers, type QueueCallName } from './queue-handlers';
+import { sessionHandlers } from './session-handlers';
+import { bankAdminHandlers } from './bank-admin-handlers';
 
 export const DEMO_BANK_NAME = 'Demo bank (harmless samples)';
 const PREVIEW_MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -86,9 +89,15 @@ export function createHandlers(services: Services): ContractHandlers {
 
     // queue.counts, queue.list, queue.get and the other review-queue calls: ./queue-handlers.ts
     'queue.decide': (input, ctx) => {
+      const plans = services.settings.get('actionPlans', actionPlanSchema);
+      if (input.verdict === 'false_positive' && plans.falsePositive.requireReason && !input.reason) {
+        throw new ContractError('invalid_input', 'A false positive needs a reason here (Settings → What a decision does): pick one.', [{ path: 'reason', message: 'pick a reason' }]);
+      }
       const result = services.decisions.decide({ ...input, reviewer: ctx.actor });
-      const undoWindow = services.settings.get('actionPlans', actionPlanSchema).undoWindowMs;
-      return { ...result, undoUntil: result.decision.decidedAt + undoWindow };
+      const params = services.db.prepare('SELECT id, params_json FROM actions WHERE decision_id = ?').all(result.decision.id) as { id: number; params_json: string }[];
+      const paramsById = new Map(params.map((a) => [a.id, JSON.parse(a.params_json) as Record<string, unknown>]));
+      const actions = result.actions.map((a) => ({ ...a, label: actionInWords(a.kind, paramsById.get(a.id) ?? {}) }));
+      return { ...result, actions, undoUntil: result.decision.decidedAt + plans.undoWindowMs };
     },
     'decisions.undo': ({ decisionId }, ctx) => services.decisions.undo(decisionId, ctx.actor),
     'actions.list': (input) => listActions(services.db, input),
@@ -144,6 +153,8 @@ export function createHandlers(services: Services): ContractHandlers {
     },
 
     ...hmaHandlers(services),
+    ...sessionHandlers(services),
+    ...bankAdminHandlers(services),
     'matrix.status': () => services.matrix.status(),
     'matrix.signIn': (input) => services.matrix.signIn(input),
     'matrix.signOut': () => services.matrix.signOut(),

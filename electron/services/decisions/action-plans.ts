@@ -22,6 +22,7 @@ export const actionPlanSchema = z
         addToNegativeBank: z.string().nullable().default(null),
         protectMedia: z.boolean().default(false),
         notifyManagementRoom: z.boolean().default(false),
+        requireReason: z.boolean().default(false),
       })
       .prefault({}),
   })

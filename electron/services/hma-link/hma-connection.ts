@@ -60,6 +60,34 @@ export class HmaConnection {
     this.cached = { key: cacheKey, client: new HmaClient(options) };
     return this.cached.client;
   }
+
+  /**
+   * A new client for the Test connection button, never cached or shared: its circuit breaker starts closed, so
+   * earlier failures of the live client do not answer for the server. Typed values replace the saved ones; one
+   * attempt per call, so a test of a dead address answers quickly.
+   */
+  testClient(typed: { baseUrl?: string; apiKey?: string } = {}): HmaClient | null {
+    const c = this.config();
+    const baseUrl = typed.baseUrl ?? c.baseUrl;
+    if (!(baseUrl || (c.hasherUrl && c.matcherUrl && c.curatorUrl))) return null;
+    const key = (name: string) => typed.apiKey ?? this.secrets.get(name);
+    const role = (url: string | null, secret: string) => (url ? { baseUrl: url, apiKey: typed.apiKey ?? this.secrets.get(secret) ?? key(HMA_KEY_SECRETS.all) } : undefined);
+    const options: HmaClientOptions = {
+      ...(baseUrl ? { baseUrl } : {}),
+      apiKey: key(HMA_KEY_SECRETS.all) ?? null,
+      timeoutMs: c.timeoutMs,
+      requestsPerMinute: 0,
+      ...this.extra,
+      retry: { ...this.extra.retry, maxAttempts: 1 },
+    };
+    const hasher = role(c.hasherUrl, HMA_KEY_SECRETS.hasher);
+    const matcher = role(c.matcherUrl, HMA_KEY_SECRETS.matcher);
+    const curator = role(c.curatorUrl, HMA_KEY_SECRETS.curator);
+    if (hasher) options.hasher = hasher;
+    if (matcher) options.matcher = matcher;
+    if (curator) options.curator = curator;
+    return new HmaClient(options);
+  }
 }
 
 type KeyName = keyof typeof HMA_KEY_SECRETS;

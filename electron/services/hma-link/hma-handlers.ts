@@ -1,7 +1,8 @@
 import type { ContractHandlers } from '../../../shared/contract';
 import type { Services } from '../app-services';
-import { HmaError } from '../hma';
+import { HmaError, type HmaRole } from '../hma';
 import { HMA_KEY_SECRETS, hmaSettingsSchema, keysLeavingTheirOrigin } from './hma-connection';
+import { hmaProblemInWords } from './hma-test-words';
 
 type HmaHandlers = Pick<ContractHandlers, 'hma.getSettings' | 'hma.saveSettings' | 'hma.testConnection' | 'ingest.lookupStatus'>;
 
@@ -44,17 +45,42 @@ export function hmaHandlers(services: Services): HmaHandlers {
       });
       return settingsView(services);
     },
-    'hma.testConnection': async () => {
-      const client = services.hma.client();
-      if (!client) return { configured: false, roles: [], indexStatus: {}, banks: [], error: 'HMA is not configured or is switched off.' };
-      try {
-        const roles = (await client.health()).map((h) => ({ role: h.role, baseUrl: h.baseUrl, ok: h.ok, message: h.message ?? (h.ok ? 'OK' : (h.code ?? 'failed')) }));
-        const indexStatus = await client.indexStatus().catch(() => ({}));
-        const banks = await client.listBanks().catch(() => []);
-        return { configured: true, roles, indexStatus, banks: banks.map((b) => ({ name: b.name, enabled: b.enabled })), error: null };
-      } catch (error) {
-        return { configured: true, roles: [], indexStatus: {}, banks: [], error: error instanceof HmaError ? `${error.code}: ${error.message}` : String(error) };
+    'hma.testConnection': async ({ baseUrl, apiKey }) => {
+      const typed = baseUrl !== undefined || apiKey !== undefined;
+      const tested = typed ? 'the address and key in the form (not saved yet)' : 'the saved settings';
+      const client = services.hma.testClient({ ...(baseUrl ? { baseUrl } : {}), ...(apiKey ? { apiKey } : {}) });
+      if (!client) {
+        const error = 'No HMA address is set: type the base URL of your HMA server.';
+        return { configured: false, tested, summary: error, roles: [], indexStatus: {}, banks: [], error };
       }
+      const timeoutMs = services.hma.config().timeoutMs;
+      const endpoints = client.describe();
+      // One check per distinct address, as HMA serves several roles from one.
+      const byUrl = new Map<string, HmaRole[]>();
+      for (const role of ['hasher', 'matcher', 'curator'] as const) byUrl.set(endpoints[role].baseUrl, [...(byUrl.get(endpoints[role].baseUrl) ?? []), role]);
+      let indexStatus: Awaited<ReturnType<typeof client.indexStatus>> = {};
+      let banks: Awaited<ReturnType<typeof client.listBanks>> = [];
+      // /status needs no key; the index status (matcher) and the bank list (curator) do, so they check the key.
+      const roles = await Promise.all(
+        [...byUrl].map(async ([url, served]) => {
+          const role = served.join(', ');
+          try {
+            await client.status(served[0]).catch((e: unknown) => {
+              if (!(e instanceof HmaError && e.code === 'index_not_ready')) throw e;
+            });
+            if (served.includes('matcher')) indexStatus = await client.indexStatus();
+            if (served.includes('curator')) banks = await client.listBanks();
+            return { role, baseUrl: url, ok: true, message: served.includes('matcher') || served.includes('curator') ? 'answered and accepted the key' : 'answered' };
+          } catch (error) {
+            return { role, baseUrl: url, ok: false, message: hmaProblemInWords(error, url, timeoutMs) };
+          }
+        }),
+      );
+      const allOk = roles.every((r) => r.ok);
+      const summary = allOk
+        ? `Connected to ${[...byUrl.keys()].join(' and ')}: HMA answered and accepted the key (${banks.length} bank${banks.length === 1 ? '' : 's'}).`
+        : roles.filter((r) => !r.ok).map((r) => r.message).join(' ');
+      return { configured: true, tested, summary, roles, indexStatus, banks: banks.map((b) => ({ name: b.name, enabled: b.enabled })), error: allOk ? null : summary };
     },
     'ingest.lookupStatus': () => services.ingest.pendingLookups(),
   };

@@ -7,6 +7,9 @@ import { basePriority, PRIORITY_FROM_MATCHES_SQL } from './priority';
 import { buildFilter, type QueueListFilter } from './queue-filters';
 import type { ChangeFeed } from '../events/change-feed';
 
+/** HMA matches PDQ at distance ≤ 31 (pdq_index.py get_match_threshold), not configurable per bank. */
+const HMA_PDQ_THRESHOLD = 31;
+
 export interface NewMatch {
   matcher: 'local' | 'hma';
   bankName: string;
@@ -372,7 +375,7 @@ export class QueueService {
     const content = this.db.prepare(
       `SELECT c.note, c.metadata_json, b.severity FROM bank_content c JOIN banks b ON b.id = c.bank_id WHERE c.id = ? AND b.name = ?`,
     );
-    const bank = this.db.prepare('SELECT severity FROM banks WHERE name = ?');
+    const bank = this.db.prepare('SELECT severity, pdq_threshold FROM banks WHERE name = ?');
     return matches.map((m) => {
       const row =
         m.matcher === 'local' && /^\d+$/.test(m.contentRef)
@@ -384,8 +387,11 @@ export class QueueService {
       } catch {
         metadata = {};
       }
-      const severity = row?.severity ?? (bank.get(m.bankName) as { severity: number } | undefined)?.severity ?? m.severity ?? null;
-      return { matchId: m.id, bankSeverity: severity, contentNote: row?.note ?? null, contentMetadata: metadata };
+      const bankRow = bank.get(m.bankName) as { severity: number; pdq_threshold: number } | undefined;
+      const severity = row?.severity ?? bankRow?.severity ?? m.severity ?? null;
+      // The distance this bank matches at: the local bank's threshold, or HMA's fixed 31.
+      const pdqThreshold = m.signalType !== 'pdq' ? null : m.matcher === 'hma' ? HMA_PDQ_THRESHOLD : (bankRow?.pdq_threshold ?? null);
+      return { matchId: m.id, bankSeverity: severity, pdqThreshold, contentNote: row?.note ?? null, contentMetadata: metadata };
     });
   }
 

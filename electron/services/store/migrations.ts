@@ -454,4 +454,17 @@ export const migrations: Migration[] = [
 
     `,
   },
+  {
+    version: 12,
+    name: 'review sessions kept by the server: the session timer and breaks survive a reload',
+    sql: `
+      CREATE TABLE review_sessions (
+        reviewer TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        break_started_at INTEGER,
+        snoozed_until INTEGER
+      );
+    `,
+  },
 ];

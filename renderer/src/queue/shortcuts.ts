@@ -19,7 +19,7 @@ export const SHORTCUTS: { group: string; items: Shortcut[] }[] = [
       { keys: ['f'], action: 'False positive' },
       { keys: ['e'], action: 'Escalate for second review' },
       { keys: ['s'], action: 'Skip (releases the item)' },
-      { keys: ['u'], action: 'Undo your last decision' },
+      { keys: ['u'], action: 'Undo your latest decision (again for the one before; also after a reload)' },
       { keys: ['1', '…', '9'], action: 'Pick a reason' },
       { keys: ['n'], action: 'Write a note' },
     ],

@@ -3,49 +3,23 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { call, transport, uploadBankImport } from '../api';
 import type { Bank } from '../../../shared/contract';
 import { ErrorNote } from './ErrorNote';
-import { NumberSetting } from './NumberSetting';
+import { BankPanel } from './BankPanel';
+import { useToasts } from './Toasts';
 
-function download(fileName: string, mime: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: mime }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1_000);
-}
-
-function BankRow({ bank }: { bank: Bank }) {
-  const queryClient = useQueryClient();
-  const update = useMutation({
-    mutationFn: (patch: { severity?: number; pdqThreshold?: number; enabled?: boolean }) => call('banks.update', { bankName: bank.name, ...patch }),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['banks.list'] }),
-  });
-  const exportBank = useMutation({
-    mutationFn: (format: 'csv' | 'json') => call('banks.export', { bankName: bank.name, format }),
-    onSuccess: (file) => download(file.fileName, file.mime, file.text),
-  });
+function BankRow({ bank, selected, onManage }: { bank: Bank; selected: boolean; onManage: () => void }) {
   return (
-    <tr>
+    <tr className={selected ? 'selected' : undefined} data-testid="bank-row" data-bank={bank.name}>
       <td>{bank.name}</td>
       <td>{bank.kind === 'negative' ? 'allow-list' : 'match'}</td>
-      <td>
-        <NumberSetting value={bank.severity} min={0} max={100} label={`Severity of ${bank.name}`} onCommit={(severity) => update.mutate({ severity })} />
-      </td>
-      <td>
-        ≤{' '}
-        <NumberSetting value={bank.pdqThreshold} min={0} max={128} label={`PDQ threshold of ${bank.name}`} onCommit={(pdqThreshold) => update.mutate({ pdqThreshold })} />
-      </td>
+      <td>{bank.severity}</td>
+      <td>≤ {bank.pdqThreshold}</td>
       <td>{bank.contentCount.toLocaleString()}</td>
       <td>{bank.signalCount.toLocaleString()}</td>
+      <td>{bank.enabled ? 'on' : 'off'}</td>
       <td>
-        <label className="check">
-          <input type="checkbox" checked={bank.enabled} onChange={(e) => update.mutate({ enabled: e.target.checked })} aria-label={`Match against ${bank.name}`} /> on
-        </label>
-      </td>
-      <td>
-        <button type="button" onClick={() => exportBank.mutate('csv')}>CSV</button>{' '}
-        <button type="button" onClick={() => exportBank.mutate('json')}>JSON</button>
-        {(update.isError || exportBank.isError) && <ErrorNote error={update.error ?? exportBank.error} />}
+        <button type="button" onClick={onManage} aria-expanded={selected} aria-label={`Manage ${bank.name}`} data-testid="bank-manage">
+          Manage
+        </button>
       </td>
     </tr>
   );
@@ -138,7 +112,10 @@ function ImportJobs() {
 
 export function BanksView() {
   const queryClient = useQueryClient();
+  const toasts = useToasts();
   const banks = useQuery({ queryKey: ['banks.list'], queryFn: () => call('banks.list', {}) });
+  const [managed, setManaged] = useState<string | null>(null);
+  const managedBank = banks.data?.find((b) => b.name === managed) ?? null;
   const [bankName, setBankName] = useState('');
   const [csv, setCsv] = useState('');
   const [file, setFile] = useState<File | null>(null);
@@ -190,16 +167,30 @@ export function BanksView() {
       {banks.isError && <ErrorNote error={banks.error} />}
       <table className="table" data-testid="banks-table">
         <thead>
-          <tr><th>Name</th><th>Kind</th><th>Severity</th><th>PDQ threshold</th><th>Content</th><th>Signals</th><th>Matching</th><th>Export</th></tr>
+          <tr><th>Name</th><th>Kind</th><th>Severity</th><th>PDQ threshold</th><th>Content</th><th>Signals</th><th>Matching</th><th><span className="sr-only">Manage</span></th></tr>
         </thead>
         <tbody>
-          {banks.data?.map((b) => <BankRow key={`${b.id}:${b.severity}:${b.pdqThreshold}`} bank={b} />)}
+          {banks.data?.map((b) => <BankRow key={b.id} bank={b} selected={b.name === managed} onManage={() => setManaged(b.name === managed ? null : b.name)} />)}
           {banks.data?.length === 0 && (
             <tr><td colSpan={8} className="muted">No banks yet.</td></tr>
           )}
         </tbody>
       </table>
       <p className="muted">An allow-list bank suppresses matches of its hashes from every matcher, HMA included: use it for known false positives such as memes and sticker packs.</p>
+      {managedBank && (
+        <BankPanel
+          bank={managedBank}
+          onClose={() => setManaged(null)}
+          onRenamed={(name) => {
+            setManaged(name);
+            toasts.show(`Renamed to “${name}”.`);
+          }}
+          onDeleted={(text) => {
+            setManaged(null);
+            toasts.show(text);
+          }}
+        />
+      )}
 
       <h3>Add to a bank</h3>
       <form onSubmit={onSubmit} className="csv-form">

@@ -3,6 +3,7 @@ import type { Claim, ExtraActions, QueueItem, Verdict } from '../../../shared/co
 import { call } from '../api';
 import { ALL_REASONS, REASONS, VERDICT_LABEL, formatAge, formatBytes } from '../queue/reasons';
 import { eventKindNote, partLabel } from '../queue/matrix-labels';
+import { matchInWords, variantInWords } from '../queue/evidence-words';
 import { ErrorNote } from './ErrorNote';
 import { MediaPreview } from './MediaPreview';
 
@@ -263,7 +264,7 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
             {it.matches.length > 0 && <div className="table-scroll">
               <table className="table compact" data-testid="evidence">
                 <thead>
-                  <tr><th>Bank</th><th><abbr title="Bank severity (0–100)">Sev.</abbr></th><th>Content</th>{withParts && <th>Part</th>}<th>Signal</th><th><abbr title="PDQ distance">Dist.</abbr></th><th>Variant</th></tr>
+                  <tr><th>Bank</th><th><abbr title="Bank severity (0–100)">Sev.</abbr></th><th>Content</th>{withParts && <th>Part</th>}<th>Match</th><th>This copy is</th></tr>
                 </thead>
                 <tbody>
                   {it.matches.map((match) => {
@@ -283,9 +284,11 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                           {meta.length > 0 && <div className="muted small">{meta.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' · ')}</div>}
                         </td>
                         {withParts && <td data-testid="match-part">{partLabel(match.part)}</td>}
-                        <td>{match.signalType}</td>
-                        <td>{match.signalType === 'pdq' ? match.distance : 'exact'}</td>
-                        <td>{match.variant ?? (match.signalType === 'pdq' ? 'original' : '–')}</td>
+                        <td data-testid="evidence-match">
+                          {matchInWords(match, ev?.pdqThreshold)}
+                          {match.signal && <div className="hash muted small" title="The hash in the bank that matched">bank hash {match.signal}</div>}
+                        </td>
+                        <td data-testid="evidence-variant">{variantInWords(match) ?? 'the same file'}</td>
                       </tr>
                     );
                   })}

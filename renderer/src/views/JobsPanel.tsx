@@ -2,6 +2,11 @@ import { useEffect, useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 
+/** The code the ingest service gives a file whose hashes were stored but whose lookup failed (and will be retried). */
+const LOOKUP_FAILED = 'lookup_failed';
+/** How the ingest service words a decoder's refusal (ingest-service.ts record()). */
+const REFUSED_PREFIX = 'refused: ';
+
 export function JobsPanel() {
   const queryClient = useQueryClient();
   const jobs = useQuery({
@@ -23,6 +28,10 @@ export function JobsPanel() {
     <ul className="jobs" aria-label="Imports">
       {jobs.data.map((job) => {
         const pct = job.total > 0 ? Math.round((job.processed / job.total) * 100) : job.state === 'running' ? 0 : 100;
+        // Refused: the decoder would not open the file (kept by its digests, with the reason); failed: not even that.
+        const refusals = job.errors.filter((e) => e.message.startsWith(REFUSED_PREFIX));
+        const hashErrors = job.errors.filter((e) => e.code !== LOOKUP_FAILED && !e.message.startsWith(REFUSED_PREFIX));
+        const lookupErrors = job.errors.filter((e) => e.code === LOOKUP_FAILED);
         return (
           <li key={job.id} className={`job job-${job.state}`} data-testid="ingest-job" data-state={job.state}>
             <div className="job-head">
@@ -30,15 +39,38 @@ export function JobsPanel() {
               <span className="job-state">{job.state === 'running' ? `${job.processed} / ${job.total}` : job.state}</span>
             </div>
             <progress max={100} value={pct} aria-label={`Import progress ${pct}%`} />
-            <div className="job-stats">
-              {job.hashed} hashed · <strong>{job.matched} matched</strong> · {job.refused > 0 && <span data-testid="job-refused">{job.refused} refused · </span>}{job.failed} failed
+            {/* "could not be hashed" (the file itself) and "lookup failed" (a matcher such as HMA was down: the file is
+                hashed and stored, and the lookup is retried) are different problems and are counted apart. */}
+            <div className="job-stats" data-testid="ingest-job-stats">
+              {job.hashed} hashed · <strong>{job.matched} matched</strong> · {job.refused > 0 && <span data-testid="job-refused">{job.refused} refused · </span>}{job.failed} could not be hashed
+              {job.lookupFailed > 0 && <> · <span className="warn-text">{job.lookupFailed} lookup{job.lookupFailed === 1 ? '' : 's'} failed, will retry</span></>}
             </div>
-            {job.errors.length > 0 && (
+            {refusals.length > 0 && (
               <details>
-                <summary>{job.errors.length} file{job.errors.length === 1 ? '' : 's'} not hashed or not fully checked</summary>
+                <summary>{refusals.length} file{refusals.length === 1 ? ' was' : 's were'} refused by the decoder: kept by their digests, not decoded</summary>
                 <ul className="job-errors">
-                  {job.errors.map((e, i) => (
+                  {refusals.map((e, i) => (
                     <li key={i}><code>{e.file}</code>: {e.message} ({e.code})</li>
+                  ))}
+                </ul>
+              </details>
+            )}
+            {hashErrors.length > 0 && (
+              <details>
+                <summary>{hashErrors.length} file{hashErrors.length === 1 ? '' : 's'} could not be hashed</summary>
+                <ul className="job-errors">
+                  {hashErrors.map((e, i) => (
+                    <li key={i}><code>{e.file}</code>: {e.message} ({e.code})</li>
+                  ))}
+                </ul>
+              </details>
+            )}
+            {lookupErrors.length > 0 && (
+              <details>
+                <summary>{lookupErrors.length} file{lookupErrors.length === 1 ? ' was' : 's were'} hashed, but the lookup failed: it is retried until it answers</summary>
+                <ul className="job-errors">
+                  {lookupErrors.map((e, i) => (
+                    <li key={i}><code>{e.file}</code>: {e.message}</li>
                   ))}
                 </ul>
               </details>

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { Claim, ExtraActions, QueueCounts, QueueFilter, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
-import { call } from '../api';
+import type { CallOutput, Claim, ExtraActions, QueueCounts, QueueFilter, QueueItem, QueueStatus, Verdict } from '../../../shared/contract';
+import { ApiCallError, call } from '../api';
 import { SESSION_ID } from '../session';
 import { useWellbeing } from '../wellbeing';
 import { isTypingTarget } from '../queue/shortcuts';
-import { ALL_REASONS, VERDICT_LABEL, formatAge } from '../queue/reasons';
+import { ALL_REASONS, REASONS, VERDICT_LABEL, formatAge } from '../queue/reasons';
 import { PAGE_SIZE, useQueueList } from '../queue/useQueueList';
 import { ErrorNote } from './ErrorNote';
 import { decidedElsewhere, patchItem } from '../live';
@@ -35,12 +35,19 @@ const VERDICT_STATUS: Record<Verdict, QueueStatus> = { confirm: 'confirmed', fal
 const CLAIM_RENEW_MS = 45_000;
 const PREFETCH_AHEAD = 5;
 
-interface UndoEntry {
-  queueItemId: number;
-  verdict: Verdict;
-  /** Resolves to the decision id once the store has it (null if the decision failed). */
-  decision: Promise<number | null>;
+/** The toast after a decision: the file, what will run (and when), and how to take it back. */
+function decisionToast(verdict: Verdict, name: string, r: CallOutput<'queue.decide'>): string {
+  const labels = r.actions.map((a) => a.label ?? a.kind);
+  const wait = Math.max(0, Math.round((r.undoUntil - r.decision.decidedAt) / 1000));
+  const next = labels.length
+    ? `${wait > 0 ? `In ${wait} s` : 'Now'}: ${labels.join(', ')}.`
+    : verdict === 'escalate'
+      ? 'A second reviewer decides it; nothing else runs.'
+      : 'Nothing else runs.';
+  return `${VERDICT_LABEL[verdict]} “${name}”. ${next} u to undo.`;
 }
+
+const FALSE_POSITIVE_REASONS = REASONS.find((g) => g.verdict === 'false_positive')!.reasons;
 
 function heldElsewhere(claim: Claim | null | undefined, now: number): boolean {
   return !!claim && claim.sessionId !== SESSION_ID && claim.expiresAt > now;
@@ -73,7 +80,14 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
   const [claims, setClaims] = useState<Map<number, ClaimState>>(() => new Map());
   const [helpOpen, setHelpOpen] = useState(false);
   const [bulkVerdict, setBulkVerdict] = useState<Verdict | null>(null);
-  const undoStack = useRef<UndoEntry[]>([]);
+  /** Items whose decision is on its way to the store ("saving…" only until it answers). */
+  const [saving, setSaving] = useState<Set<number>>(() => new Set());
+  /** The false-positive reason picker, open when the team requires a reason and none is chosen. */
+  const [askReason, setAskReason] = useState(false);
+  /** Decisions on their way: u waits for them, so it undoes the latest one the store has. */
+  const inflight = useRef(new Set<Promise<unknown>>());
+  const plans = useQuery({ queryKey: ['settings.getActionPlans'], queryFn: () => call('settings.getActionPlans', {}), staleTime: 30_000 });
+  const requireReason = plans.data?.falsePositive.requireReason ?? false;
   const searchRef = useRef<HTMLInputElement>(null);
   const noteRef = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
@@ -256,6 +270,35 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
     });
   }, []);
 
+  const setSavingFor = useCallback((ids: number[], on: boolean) => {
+    setSaving((prev) => {
+      const next = new Set(prev);
+      for (const id of ids) {
+        if (on) next.add(id);
+        else next.delete(id);
+      }
+      return next;
+    });
+  }, []);
+  const track = useCallback(<T,>(p: Promise<T>): Promise<T> => {
+    inflight.current.add(p);
+    void p.finally(() => inflight.current.delete(p));
+    return p;
+  }, []);
+  /** After a decision or an undo: counts, and every open or prefetched item (its history may name this one). */
+  const refreshAfterDecision = useCallback(() => {
+    void queryClient.invalidateQueries({ queryKey: ['queue.counts'] });
+    void queryClient.invalidateQueries({ queryKey: ['queue.get'] });
+    scheduleRefresh();
+  }, [queryClient, scheduleRefresh]);
+  const nameOf = useCallback(
+    (id: number): string => {
+      const item = loaded.find((e) => e.item.id === id)?.item ?? queryClient.getQueryData<QueueItem>(itemQuery(id).queryKey);
+      return item ? (item.media.fileName ?? item.media.sourceRef) : `item #${id}`;
+    },
+    [loaded, queryClient],
+  );
+
   const statusOf = useCallback(
     (id: number): QueueStatus | undefined =>
       queryClient.getQueryData<{ status: QueueStatus }>(itemQuery(id).queryKey)?.status ?? loaded.find((e) => e.item.id === id)?.item.status,
@@ -263,11 +306,12 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
   );
 
   const decide = useCallback(
-    (verdict: Verdict) => {
+    (verdict: Verdict, chosenReason?: string) => {
       if (current === null) return;
       const id = current;
       const status = statusOf(id);
-      if (decided.has(id)) return;
+      // One decision at a time per item; once the store has it, its status says whether it can be decided again.
+      if (saving.has(id)) return;
       if (status && !DECIDABLE.has(status)) {
         toasts.show(`Item #${id} is already decided (${status.replace('_', ' ')}). Press u to undo your last decision.`, 'error');
         return;
@@ -276,38 +320,53 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
         toasts.show(`Item #${id} is held by ${claimState.claim.reviewer} in another window: not decided.`, 'error');
         return;
       }
+      const why = chosenReason ?? reason;
+      if (verdict === 'false_positive' && requireReason && !why) {
+        setAskReason(true);
+        return;
+      }
+      const name = nameOf(id);
       const next = upcoming(1, 1)[0] ?? null;
       setDecided((m) => new Map(m).set(id, verdict));
+      setSavingFor([id], true);
       bumpCounts([{ from: status, to: VERDICT_STATUS[verdict] }]);
       setRevealedFor(null);
       if (next) goTo(next.id);
       const wider = verdict === 'confirm' && Object.values(extraActions).some(Boolean) ? { extraActions } : {};
-      const input = { id, verdict, sessionId: SESSION_ID, ...(reason ? { reason } : {}), ...(note.trim() ? { note: note.trim() } : {}), ...wider };
+      const input = { id, verdict, sessionId: SESSION_ID, ...(why ? { reason: why } : {}), ...(note.trim() ? { note: note.trim() } : {}), ...wider };
       setReason('');
       setNote('');
       setExtraActions({});
-      const decision = call('queue.decide', input).then(
-        (r) => {
-          queryClient.setQueryData(itemQuery(id).queryKey, (old: object | undefined) => (old ? { ...old, status: r.status } : old));
-          void queryClient.invalidateQueries({ queryKey: ['queue.get', id] });
-          scheduleRefresh();
-          return r.decision.id;
-        },
-        (error: unknown) => {
-          unmark([id]);
-          void queryClient.invalidateQueries({ queryKey: ['queue.counts'] });
-          toasts.show(`Item #${id} was not decided: ${error instanceof Error ? error.message : String(error)}`, 'error');
-          return null;
-        },
+      void track(
+        call('queue.decide', input).then(
+          (r) => {
+            queryClient.setQueryData(itemQuery(id).queryKey, (old: object | undefined) => (old ? { ...old, status: r.status } : old));
+            setSavingFor([id], false);
+            toasts.show(decisionToast(verdict, name, r));
+            refreshAfterDecision();
+          },
+          (error: unknown) => {
+            setSavingFor([id], false);
+            unmark([id]);
+            void queryClient.invalidateQueries({ queryKey: ['queue.counts'] });
+            // The team's setting changed since this window read it: back to the item, and ask for the reason.
+            if (error instanceof ApiCallError && error.issues?.some((i) => i.path === 'reason')) {
+              void queryClient.invalidateQueries({ queryKey: ['settings.getActionPlans'] });
+              goTo(id);
+              setAskReason(true);
+              return;
+            }
+            toasts.show(`Item #${id} was not decided: ${error instanceof Error ? error.message : String(error)}`, 'error');
+          },
+        ),
       );
-      undoStack.current.push({ queueItemId: id, verdict, decision });
     },
-    [current, statusOf, decided, claimState, upcoming, goTo, reason, note, extraActions, queryClient, scheduleRefresh, unmark, toasts, bumpCounts],
+    [current, statusOf, saving, claimState, reason, requireReason, nameOf, upcoming, goTo, note, extraActions, queryClient, unmark, toasts, bumpCounts, setSavingFor, track, refreshAfterDecision],
   );
 
   const bulkDecide = useCallback(
-    (verdict: Verdict) => {
-      const ids = [...selection].filter((id) => !decided.has(id));
+    (verdict: Verdict, chosenReason: string) => {
+      const ids = [...selection].filter((id) => !saving.has(id));
       setBulkVerdict(null);
       if (ids.length === 0) return;
       setDecided((m) => {
@@ -315,6 +374,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
         for (const id of ids) next.set(id, verdict);
         return next;
       });
+      setSavingFor(ids, true);
       bumpCounts(ids.map((id) => ({ from: statusOf(id), to: VERDICT_STATUS[verdict] })));
       if (current !== null && ids.includes(current)) {
         const next = upcoming(1, ids.length + 1).find((i) => !ids.includes(i.id));
@@ -322,64 +382,71 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
       }
       setSelection(new Set());
       setRevealedFor(null);
-      const input = { ids, verdict, sessionId: SESSION_ID, ...(reason ? { reason } : {}), ...(note.trim() ? { note: note.trim() } : {}) };
+      const input = { ids, verdict, sessionId: SESSION_ID, ...(chosenReason ? { reason: chosenReason } : {}), ...(note.trim() ? { note: note.trim() } : {}) };
       setReason('');
       setNote('');
-      const done = call('queue.decideMany', input).then(
-        (r) => {
-          const failed = r.results.filter((x) => !x.ok);
-          unmark(failed.map((x) => x.id));
-          if (failed.length) void queryClient.invalidateQueries({ queryKey: ['queue.counts'] });
-          if (failed.length) toasts.show(`${failed.length} of ${ids.length} items were not decided: ${failed[0]!.error ?? ''}`, 'error');
-          else toasts.show(`${ids.length} items: ${VERDICT_LABEL[verdict].toLowerCase()}.`);
-          for (const x of r.results) void queryClient.invalidateQueries({ queryKey: ['queue.get', x.id] });
-          scheduleRefresh();
-          return r.results;
-        },
-        (error: unknown) => {
-          unmark(ids);
-          toasts.show(`The bulk decision failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
-          return [];
-        },
+      void track(
+        call('queue.decideMany', input).then(
+          (r) => {
+            setSavingFor(ids, false);
+            const failed = r.results.filter((x) => !x.ok);
+            unmark(failed.map((x) => x.id));
+            for (const x of r.results) if (x.status) queryClient.setQueryData(itemQuery(x.id).queryKey, (old: object | undefined) => (old ? { ...old, status: x.status } : old));
+            if (failed.length) toasts.show(`${failed.length} of ${ids.length} items were not decided: ${failed[0]!.error ?? ''}`, 'error');
+            const done = ids.length - failed.length;
+            if (done) toasts.show(`${VERDICT_LABEL[verdict]}: ${done} item${done === 1 ? '' : 's'}${chosenReason ? ` (${chosenReason})` : ''}. u undoes them one by one, newest first.`);
+            refreshAfterDecision();
+          },
+          (error: unknown) => {
+            setSavingFor(ids, false);
+            unmark(ids);
+            void queryClient.invalidateQueries({ queryKey: ['queue.counts'] });
+            toasts.show(`The bulk decision failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
+          },
+        ),
       );
-      for (const id of ids) {
-        undoStack.current.push({ queueItemId: id, verdict, decision: done.then((results) => results.find((x) => x.id === id)?.decisionId ?? null) });
-      }
     },
-    [selection, decided, current, upcoming, goTo, reason, note, queryClient, scheduleRefresh, unmark, toasts, bumpCounts, statusOf],
+    [selection, saving, current, upcoming, goTo, note, queryClient, unmark, toasts, bumpCounts, statusOf, setSavingFor, track, refreshAfterDecision],
+  );
+
+  const undone = useCallback(
+    (queueItemId: number, r: { cancelled: number; compensations: { kind: string }[]; irreversible: { kind: string }[] }, name: string) => {
+      unmark([queueItemId]);
+      setCurrentId(queueItemId);
+      setRevealedFor(null);
+      const parts = [`Undone: item #${queueItemId} (${name}) is back under review.`];
+      if (r.cancelled) parts.push(`${r.cancelled} planned action${r.cancelled === 1 ? '' : 's'} cancelled.`);
+      if (r.compensations.length) parts.push(`Reversing: ${r.compensations.map((c) => c.kind).join(', ')}.`);
+      if (r.irreversible.length) parts.push(`Could not be reversed: ${r.irreversible.map((c) => c.kind).join(', ')}.`);
+      toasts.show(parts.join(' '), r.irreversible.length ? 'error' : 'info');
+      refreshAfterDecision();
+      void queryClient.invalidateQueries({ queryKey: ['queue.list'] });
+    },
+    [unmark, toasts, refreshAfterDecision, queryClient],
   );
 
   const undoDecision = useCallback(
     async (decisionId: number, queueItemId: number) => {
       try {
-        const r = await call('decisions.undo', { decisionId });
-        unmark([queueItemId]);
-        setCurrentId(queueItemId);
-        setRevealedFor(null);
-        const parts = [`Undone: item #${queueItemId}.`];
-        if (r.cancelled) parts.push(`${r.cancelled} planned action${r.cancelled === 1 ? '' : 's'} cancelled.`);
-        if (r.compensations.length) parts.push(`Reversing: ${r.compensations.map((c) => c.kind).join(', ')}.`);
-        if (r.irreversible.length) parts.push(`Could not be reversed: ${r.irreversible.map((c) => c.kind).join(', ')}.`);
-        toasts.show(parts.join(' '), r.irreversible.length ? 'error' : 'info');
-        void queryClient.invalidateQueries({ queryKey: ['queue.get', queueItemId] });
-        scheduleRefresh();
+        undone(queueItemId, await call('decisions.undo', { decisionId }), nameOf(queueItemId));
       } catch (error) {
         toasts.show(`Undo failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
       }
     },
-    [unmark, queryClient, scheduleRefresh, toasts],
+    [undone, nameOf, toasts],
   );
 
+  /** u: the store keeps the undo history, so it survives a reload; decisions still on their way are waited for. */
   const undoLast = useCallback(async () => {
-    const entry = undoStack.current.pop();
-    if (!entry) {
-      toasts.show('Nothing to undo in this session.');
-      return;
+    await Promise.allSettled([...inflight.current]);
+    try {
+      const r = await call('decisions.undoLast', {});
+      if (!r.undone) toasts.show(r.reason ?? 'Nothing to undo.');
+      else undone(r.undone.queueItemId, r.undone, r.undone.fileName ?? `item #${r.undone.queueItemId}`);
+    } catch (error) {
+      toasts.show(`Undo failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
     }
-    const decisionId = await entry.decision;
-    if (decisionId === null) return void undoLast();
-    await undoDecision(decisionId, entry.queueItemId);
-  }, [undoDecision, toasts]);
+  }, [undone, toasts]);
 
   // ---- reveal (per item: moving to another item re-blurs) -----------------------------------------------------------
   const revealed = current !== null && revealedFor === current && !quiet;
@@ -405,9 +472,9 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
   }, []);
 
   // ---- keyboard -----------------------------------------------------------------------------------------------------
-  const keyState = useRef({ decide, bulkDecide, undoLast, setReveal, revealed, toggleSelect, upcoming, goTo, current, selection, helpOpen, bulkVerdict, wellbeing });
+  const keyState = useRef({ decide, undoLast, setReveal, revealed, toggleSelect, upcoming, goTo, current, selection, helpOpen, bulkVerdict, askReason, wellbeing });
   useEffect(() => {
-    keyState.current = { decide, bulkDecide, undoLast, setReveal, revealed, toggleSelect, upcoming, goTo, current, selection, helpOpen, bulkVerdict, wellbeing };
+    keyState.current = { decide, undoLast, setReveal, revealed, toggleSelect, upcoming, goTo, current, selection, helpOpen, bulkVerdict, askReason, wellbeing };
   });
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
@@ -417,7 +484,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
         if (e.key === 'Escape') (e.target as HTMLElement).blur();
         return;
       }
-      if (s.helpOpen || s.bulkVerdict || s.wellbeing.onBreak) return;
+      if (s.helpOpen || s.bulkVerdict || s.askReason || s.wellbeing.onBreak) return;
       const key = e.key;
       let handled = true;
       if (key === 'j' || key === 'ArrowDown') s.goTo(s.upcoming(1, 1)[0]?.id ?? null);
@@ -476,13 +543,15 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
     goTo(id);
   };
 
-  const pendingVerdict = current !== null ? decided.get(current) : undefined;
+  const pendingVerdict = current !== null && saving.has(current) ? decided.get(current) : undefined;
+  // Behind an open dialog the queue is inert: not reachable by keyboard or assistive technology.
+  const dialogOpen = helpOpen || bulkVerdict !== null || askReason;
   const selectedCount = selection.size;
   const title = mode === 'escalations' ? 'Second review' : 'Review queue';
 
   return (
     <div className="queue" data-testid="queue-view">
-      <section className="queue-list" aria-labelledby="queue-list-title">
+      <section className="queue-list" aria-labelledby="queue-list-title" inert={dialogOpen}>
         <div className="queue-list-head">
           <h2 id="queue-list-title">{title}</h2>
           <span className="muted" data-testid="queue-total" data-total={list.total ?? ''} aria-live="polite">
@@ -547,7 +616,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
           {list.total === 0 && <p className="muted empty">Nothing here.</p>}
         </div>
       </section>
-      <section className="queue-detail" aria-label="Item under review">
+      <section className="queue-detail" aria-label="Item under review" inert={dialogOpen}>
         {current !== null ? (
           <ItemDetail
             key={current}
@@ -576,15 +645,48 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
       </section>
       {helpOpen && <ShortcutsDialog onClose={() => setHelpOpen(false)} />}
       {bulkVerdict && (
-        <BulkDialog verdict={bulkVerdict} count={selectedCount} reason={reason} onConfirm={() => bulkDecide(bulkVerdict)} onCancel={() => setBulkVerdict(null)} />
+        <BulkDialog verdict={bulkVerdict} count={selectedCount} reason={reason} reasonRequired={bulkVerdict === 'false_positive' && requireReason} onConfirm={(why) => bulkDecide(bulkVerdict, why)} onCancel={() => setBulkVerdict(null)} />
+      )}
+      {askReason && (
+        <ReasonDialog
+          name={current !== null ? nameOf(current) : ''}
+          onPick={(why) => {
+            setAskReason(false);
+            decide('false_positive', why);
+          }}
+          onCancel={() => setAskReason(false)}
+        />
       )}
     </div>
   );
 }
 
-function BulkDialog({ verdict, count, reason, onConfirm, onCancel }: { verdict: Verdict; count: number; reason: string; onConfirm: () => void; onCancel: () => void }) {
+/** A reason for each verdict's dialog: the reasons of that verdict (and "(none)" unless one is required). */
+function ReasonSelect({ verdict, value, onChange, required, id }: { verdict: Verdict; value: string; onChange: (v: string) => void; required: boolean; id: string }) {
+  const group = REASONS.find((g) => g.verdict === verdict);
+  const options = group ? group.reasons : [];
+  return (
+    <select id={id} value={value} onChange={(e) => onChange(e.target.value)} required={required} data-testid="bulk-reason">
+      {!required && <option value="">(no reason)</option>}
+      {required && !value && <option value="">Choose a reason…</option>}
+      {options.map((r) => <option key={r} value={r}>{r}</option>)}
+      {value && !options.includes(value) && <option value={value}>{value}</option>}
+    </select>
+  );
+}
+
+function BulkDialog({ verdict, count, reason, reasonRequired, onConfirm, onCancel }: { verdict: Verdict; count: number; reason: string; reasonRequired: boolean; onConfirm: (reason: string) => void; onCancel: () => void }) {
   const ref = useRef<HTMLButtonElement>(null);
+  const [why, setWhy] = useState(reason);
+  const [missing, setMissing] = useState(false);
   useEffect(() => ref.current?.focus(), []);
+  const submit = () => {
+    if (reasonRequired && !why) {
+      setMissing(true);
+      return;
+    }
+    onConfirm(why);
+  };
   return (
     <div className="modal-backdrop" onClick={onCancel}>
       <div
@@ -601,9 +703,16 @@ function BulkDialog({ verdict, count, reason, onConfirm, onCancel }: { verdict: 
         <h2 id="bulk-title">
           {VERDICT_LABEL[verdict]}: {count} item{count === 1 ? '' : 's'}?
         </h2>
-        <p>Each item is decided on its own{reason ? `, with the reason “${reason}”` : ''}. You can undo them one by one (u).</p>
+        <p>Each item is decided on its own, with the same reason. You can undo them one by one (u), newest first.</p>
+        {verdict !== 'skip' && (
+          <p>
+            <label htmlFor="bulk-reason">Reason{reasonRequired ? ' (required)' : ''}</label>{' '}
+            <ReasonSelect id="bulk-reason" verdict={verdict} value={why} onChange={(v) => { setWhy(v); setMissing(false); }} required={reasonRequired} />
+            {missing && <span className="field-error" role="alert"> A false positive needs a reason here: choose one.</span>}
+          </p>
+        )}
         <div className="actions">
-          <button ref={ref} type="button" className={verdict === 'confirm' ? 'confirm' : verdict === 'false_positive' ? 'reject' : 'primary'} onClick={onConfirm} data-testid="bulk-apply">
+          <button ref={ref} type="button" className={verdict === 'confirm' ? 'confirm' : verdict === 'false_positive' ? 'reject' : 'primary'} onClick={submit} data-testid="bulk-apply">
             Decide {count} item{count === 1 ? '' : 's'}
           </button>
           <button type="button" onClick={onCancel}>Cancel</button>
@@ -613,3 +722,57 @@ function BulkDialog({ verdict, count, reason, onConfirm, onCancel }: { verdict: 
   );
 }
 
+/** f when the team requires a reason for false positives and none is chosen: pick one (1–4 or the arrows, Enter). */
+function ReasonDialog({ name, onPick, onCancel }: { name: string; onPick: (reason: string) => void; onCancel: () => void }) {
+  const [index, setIndex] = useState(0);
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  return (
+    <div className="modal-backdrop" onClick={onCancel}>
+      <div
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="reason-title"
+        onClick={(e) => e.stopPropagation()}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') onCancel();
+          // Enter on a radio button picks it (browsers do not submit a form from one).
+          if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
+            e.preventDefault();
+            onPick(FALSE_POSITIVE_REASONS[index]!);
+          }
+          const n = Number(e.key);
+          if (Number.isInteger(n) && n >= 1 && n <= FALSE_POSITIVE_REASONS.length) {
+            e.preventDefault();
+            onPick(FALSE_POSITIVE_REASONS[n - 1]!);
+          }
+        }}
+        data-testid="reason-dialog"
+      >
+        <h2 id="reason-title">Why is “{name}” a false positive?</h2>
+        <p className="muted">Your team asks for a reason with every false positive. Press its number, or choose and press Enter.</p>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            onPick(FALSE_POSITIVE_REASONS[index]!);
+          }}
+        >
+          <fieldset>
+            <legend className="sr-only">Reason</legend>
+            {FALSE_POSITIVE_REASONS.map((r, i) => (
+              <label key={r} className="check">
+                <input ref={i === 0 ? first : undefined} type="radio" name="fp-reason" checked={index === i} onChange={() => setIndex(i)} />
+                <kbd>{i + 1}</kbd> {r}
+              </label>
+            ))}
+          </fieldset>
+          <div className="actions">
+            <button type="submit" className="reject" data-testid="reason-apply">Mark as false positive</button>
+            <button type="button" onClick={onCancel}>Cancel</button>
+          </div>
+        </form>
+      </div>
+    </div>
+  );
+}

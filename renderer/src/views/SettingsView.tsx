@@ -1,9 +1,65 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 import type { ActionPlans } from '../../../shared/contract';
 import { ErrorNote } from './ErrorNote';
-import { NumberSetting } from './NumberSetting';
+import { NumberField, parseAll, SavedNote, useDraft, type WholeRule } from './forms';
+
+const BACKFILL: WholeRule = { what: 'History to back-fill', min: 0, max: 720 };
+const MAX_DOWNLOAD: WholeRule = { what: 'The largest download', min: 1, max: 1024 };
+const UNDO_WINDOW: WholeRule = { what: 'The undo window', min: 0, max: 3600 };
+
+interface MatrixOptionsDraft {
+  sources: { live: boolean; reports: boolean; quarantine: boolean };
+  backfill: string;
+  maxDownload: string;
+}
+
+/** Sources and limits of the signed-in Matrix account: one form, saved explicitly. */
+function MatrixOptions({ status }: { status: { sources: MatrixOptionsDraft['sources']; backfillHours: number; maxDownloadMb: number } }) {
+  const queryClient = useQueryClient();
+  const draft = useDraft<MatrixOptionsDraft>({ sources: status.sources, backfill: String(status.backfillHours), maxDownload: String(status.maxDownloadMb) });
+  const [errors, setErrors] = useState<{ backfill?: string; maxDownload?: string }>({});
+  const save = useMutation({
+    mutationFn: (input: Parameters<typeof call<'matrix.updateOptions'>>[1]) => call('matrix.updateOptions', input),
+    onSuccess: (data) => {
+      queryClient.setQueryData(['matrix.status'], data);
+      draft.markSaved();
+    },
+  });
+  const d = draft.value!;
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const checked = parseAll({ backfill: { text: d.backfill, rule: BACKFILL }, maxDownload: { text: d.maxDownload, rule: MAX_DOWNLOAD } });
+    setErrors(checked.errors);
+    if (checked.values) save.mutate({ sources: d.sources, backfillHours: checked.values.backfill, maxDownloadMb: checked.values.maxDownload });
+  };
+  return (
+    <form onSubmit={onSubmit} noValidate aria-label="Matrix sources and limits" data-testid="matrix-options">
+      <fieldset>
+        <legend>Sources</legend>
+        {(['live', 'reports', 'quarantine'] as const).map((key) => (
+          <label key={key} className="check">
+            <input type="checkbox" checked={d.sources[key]} onChange={(e) => draft.set({ ...d, sources: { ...d.sources, [key]: e.target.checked } })} />
+            {key === 'live' ? 'Live rooms the account is in' : key === 'reports' ? 'Event reports (Synapse admin API)' : 'Quarantine feed → local bank "Synapse quarantine"'}
+          </label>
+        ))}
+      </fieldset>
+      <div className="settings-form">
+        <label htmlFor="backfill-hours">History to back-fill on first sync (hours)</label>
+        <NumberField id="backfill-hours" text={d.backfill} onText={(backfill) => draft.set({ ...d, backfill })} rule={BACKFILL} error={errors.backfill} />
+        <label htmlFor="max-download">Largest media file to download (MB)</label>
+        <NumberField id="max-download" text={d.maxDownload} onText={(maxDownload) => draft.set({ ...d, maxDownload })} rule={MAX_DOWNLOAD} error={errors.maxDownload} />
+      </div>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={save.isPending} data-testid="matrix-options-save">Save sources and limits</button>
+        {draft.dirty && <span className="muted">Not saved yet.</span>}
+        <SavedNote at={draft.savedAt} testId="matrix-options-saved" />
+      </div>
+      {save.isError && <ErrorNote error={save.error} />}
+    </form>
+  );
+}
 
 function MatrixSettings() {
   const queryClient = useQueryClient();
@@ -31,7 +87,6 @@ function MatrixSettings() {
     },
   });
   const signOut = useMutation({ mutationFn: () => call('matrix.signOut', {}), onSuccess: refresh });
-  const update = useMutation({ mutationFn: (input: Parameters<typeof call<'matrix.updateOptions'>>[1]) => call('matrix.updateOptions', input), onSuccess: refresh });
   const poll = useMutation({ mutationFn: () => call('matrix.pollNow', {}), onSuccess: refresh });
   const s = status.data;
 
@@ -49,21 +104,7 @@ function MatrixSettings() {
             Signed in as <strong>{s.userId}</strong> on {s.homeserverUrl}
             {s.isAdmin ? ' (server admin)' : ' (not a server admin: reports and quarantine need admin rights)'}.
           </p>
-          <fieldset>
-            <legend>Sources</legend>
-            {(['live', 'reports', 'quarantine'] as const).map((key) => (
-              <label key={key} className="check">
-                <input type="checkbox" checked={s.sources[key]} onChange={(e) => update.mutate({ sources: { ...s.sources, [key]: e.target.checked } })} />
-                {key === 'live' ? 'Live rooms the account is in' : key === 'reports' ? 'Event reports (Synapse admin API)' : 'Quarantine feed → local bank "Synapse quarantine"'}
-              </label>
-            ))}
-          </fieldset>
-          <div className="settings-form">
-            <label htmlFor="backfill-hours">History to back-fill on first sync (hours)</label>
-            <NumberSetting id="backfill-hours" value={s.backfillHours} min={0} max={720} onCommit={(backfillHours) => update.mutate({ backfillHours })} />
-            <label htmlFor="max-download">Largest media file to download (MB)</label>
-            <NumberSetting id="max-download" value={s.maxDownloadMb} min={1} max={1024} onCommit={(maxDownloadMb) => update.mutate({ maxDownloadMb })} />
-          </div>
+          <MatrixOptions status={s} />
           <p className="muted">
             Seen {s.stats.seen} events · {s.stats.reports} reports · {s.stats.queued} queued · {s.stats.partsHashed} thumbnails and edited media hashed · {s.stats.skippedEncrypted} skipped (end-to-end encrypted) · {s.stats.skippedBySha256} not downloaded (SHA-256 matched no bank) · {s.stats.failed} failed
           </p>
@@ -112,7 +153,7 @@ function MatrixSettings() {
           <button type="submit" className="primary" disabled={signIn.isPending}>Sign in</button>
         </form>
       )}
-      {[signIn, signOut, update, poll].map((m, i) => (m.isError ? <ErrorNote key={i} error={m.error} /> : null))}
+      {[signIn, signOut, poll].map((m, i) => (m.isError ? <ErrorNote key={i} error={m.error} /> : null))}
     </section>
   );
 }
@@ -120,53 +161,65 @@ function MatrixSettings() {
 function HmaSettings() {
   const queryClient = useQueryClient();
   const settings = useQuery({ queryKey: ['hma.getSettings'], queryFn: () => call('hma.getSettings', {}) });
-  const [baseUrl, setBaseUrl] = useState('');
-  const [enabled, setEnabled] = useState(false);
+  const draft = useDraft<{ enabled: boolean; baseUrl: string }>(settings.data ? { enabled: settings.data.enabled, baseUrl: settings.data.baseUrl ?? '' } : undefined);
   const [apiKey, setApiKey] = useState('');
-  // What the moderator typed wins over a settings answer that arrives later (a slow first load must not undo it).
-  const [edited, setEdited] = useState(false);
-  useEffect(() => {
-    if (settings.data && !edited) {
-      setBaseUrl(settings.data.baseUrl ?? '');
-      setEnabled(settings.data.enabled);
-    }
-  }, [settings.data, edited]);
+  const d = draft.value ?? { enabled: false, baseUrl: '' };
   const save = useMutation({
-    mutationFn: () => call('hma.saveSettings', { enabled, baseUrl: baseUrl.trim() || null, ...(apiKey ? { apiKey } : {}) }),
-    onSuccess: () => {
-      setEdited(false);
+    mutationFn: () => call('hma.saveSettings', { enabled: d.enabled, baseUrl: d.baseUrl.trim() || null, ...(apiKey ? { apiKey } : {}) }),
+    onSuccess: (data) => {
       setApiKey('');
-      void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] });
+      queryClient.setQueryData(['hma.getSettings'], data);
+      draft.markSaved();
     },
   });
-  const clearKey = useMutation({ mutationFn: () => call('hma.saveSettings', { enabled, baseUrl: baseUrl.trim() || null, apiKey: null }), onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] }) });
-  const test = useMutation({ mutationFn: () => call('hma.testConnection', {}) });
+  const clearKey = useMutation({
+    mutationFn: () => call('hma.saveSettings', { enabled: d.enabled, baseUrl: d.baseUrl.trim() || null, apiKey: null }),
+    onSuccess: (data) => {
+      queryClient.setQueryData(['hma.getSettings'], data);
+      draft.markSaved();
+    },
+  });
+  // Tests what is in the form now, saved or not.
+  const test = useMutation({
+    mutationFn: () => call('hma.testConnection', { ...(d.baseUrl.trim() ? { baseUrl: d.baseUrl.trim() } : {}), ...(apiKey ? { apiKey } : {}) }),
+  });
   const lookups = useQuery({ queryKey: ['ingest.lookupStatus'], queryFn: () => call('ingest.lookupStatus', {}), refetchInterval: 5_000 });
 
   return (
     <section className="settings-section" aria-labelledby="hma-title">
       <h3 id="hma-title">HMA (Open Media Match)</h3>
       <form className="settings-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
-        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => (setEnabled(e.target.checked), setEdited(true))} disabled={!settings.data} /> Match against an HMA server</label>
+        <label className="check span2"><input type="checkbox" checked={d.enabled} onChange={(e) => draft.set({ ...d, enabled: e.target.checked })} disabled={!settings.data} /> Match against an HMA server</label>
         <label htmlFor="hma-url">Base URL</label>
-        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => (setBaseUrl(e.target.value), setEdited(true))} placeholder="https://hma.example.org" disabled={!settings.data} />
+        <input id="hma-url" type="url" value={d.baseUrl} onChange={(e) => draft.set({ ...d, baseUrl: e.target.value })} placeholder="https://hma.example.org" disabled={!settings.data} />
         <label htmlFor="hma-key">API key</label>
-        <input id="hma-key" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
+        <input id="hma-key" type="password" value={apiKey} onChange={(e) => { setApiKey(e.target.value); draft.set(d); }} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
         <div className="span2 actions">
-          <button type="submit" className="primary" disabled={save.isPending}>Save</button>
+          <button type="submit" className="primary" disabled={save.isPending} data-testid="hma-save">Save</button>
           {settings.data?.keys.all && <button type="button" onClick={() => clearKey.mutate()}>Remove the key</button>}
-          <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>Test connection</button>
+          <button type="button" onClick={() => test.mutate()} disabled={test.isPending} data-testid="hma-test-button">
+            {test.isPending ? 'Testing…' : 'Test connection'}
+          </button>
+          {draft.dirty && <span className="muted">Not saved yet.</span>}
+          <SavedNote at={draft.savedAt} testId="hma-saved" />
         </div>
       </form>
       {lookups.data && lookups.data.count > 0 && (
         <p className="warning-inline" role="status">{lookups.data.count} item(s): lookup failed — will retry. Last error: {lookups.data.lastError}</p>
       )}
       {test.data && (
-        <div role="status" data-testid="hma-test">
-          {test.data.error && <p className="error">{test.data.error}</p>}
-          <ul>{test.data.roles.map((r) => <li key={r.role}>{r.role} ({r.baseUrl}): {r.ok ? 'OK' : r.message}</li>)}</ul>
-          <p>Index: {Object.entries(test.data.indexStatus).map(([t, st]) => `${t} ${st.present ? `${st.size} hashes` : 'not built'}`).join(' · ') || '—'}</p>
-          <p>Banks: {test.data.banks.map((b) => `${b.name}${b.enabled ? '' : ' (off)'}`).join(', ') || 'none'}</p>
+        <div role="status" data-testid="hma-test" className={test.data.error ? 'test-result bad' : 'test-result ok'}>
+          <p>
+            <strong>{test.data.error ? 'Not connected.' : 'Connected.'}</strong> {test.data.summary}
+          </p>
+          {test.data.tested && <p className="muted small">Tested {test.data.tested}; a fresh connection, whatever failed before.</p>}
+          {test.data.roles.length > 1 && <ul>{test.data.roles.map((r) => <li key={r.role}>{r.role} ({r.baseUrl}): {r.message}</li>)}</ul>}
+          {!test.data.error && (
+            <>
+              <p>Index: {Object.entries(test.data.indexStatus).map(([t, st]) => `${t} ${st.present ? `${st.size} hashes` : 'not built'}`).join(' · ') || '—'}</p>
+              <p>Banks: {test.data.banks.map((b) => `${b.name}${b.enabled ? '' : ' (off)'}`).join(', ') || 'none'}</p>
+            </>
+          )}
         </div>
       )}
       {[save, clearKey, test].map((m, i) => (m.isError ? <ErrorNote key={i} error={m.error} /> : null))}
@@ -174,46 +227,71 @@ function HmaSettings() {
   );
 }
 
+type PlanDraft = ActionPlans & { undoSeconds: string };
+
 function ActionPlanSettings() {
   const queryClient = useQueryClient();
   const plans = useQuery({ queryKey: ['settings.getActionPlans'], queryFn: () => call('settings.getActionPlans', {}) });
+  const draft = useDraft<PlanDraft>(plans.data ? { ...plans.data, undoSeconds: String(Math.round(plans.data.undoWindowMs / 1000)) } : undefined);
+  const [error, setError] = useState<string | undefined>();
   const save = useMutation({
     mutationFn: (next: ActionPlans) => call('settings.setActionPlans', next),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['settings.getActionPlans'] }),
+    onSuccess: (data) => {
+      queryClient.setQueryData(['settings.getActionPlans'], data);
+      draft.markSaved();
+    },
   });
-  const p = plans.data;
+  const p = draft.value;
   if (!p) return null;
-  const set = (next: ActionPlans) => save.mutate(next);
   const toggle = (section: 'confirm' | 'falsePositive', key: string, label: string) => (
     <label className="check" key={`${section}.${key}`}>
       <input
         type="checkbox"
         checked={Boolean((p[section] as Record<string, unknown>)[key])}
-        onChange={(e) => set({ ...p, [section]: { ...p[section], [key]: e.target.checked } })}
+        onChange={(e) => draft.set({ ...p, [section]: { ...p[section], [key]: e.target.checked } })}
+        data-testid={`plan-${key}`}
       />
       {label}
     </label>
   );
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const checked = parseAll({ undo: { text: p.undoSeconds, rule: UNDO_WINDOW } });
+    setError(checked.errors.undo);
+    if (!checked.values) return;
+    const { undoSeconds: _undoSeconds, ...plan } = p;
+    save.mutate({ ...plan, undoWindowMs: checked.values.undo * 1000 });
+  };
   return (
     <section className="settings-section" aria-labelledby="plans-title">
       <h3 id="plans-title">What a decision does</h3>
-      <label htmlFor="undo-window">Undo window (seconds): actions wait this long before they run</label>{' '}
-      <input id="undo-window" type="number" min={0} max={3600} value={Math.round(p.undoWindowMs / 1000)} onChange={(e) => set({ ...p, undoWindowMs: Math.max(0, Math.min(3600, Number(e.target.value))) * 1000 })} />
-      <fieldset>
-        <legend>Confirm</legend>
-        {toggle('confirm', 'quarantineMedia', 'Quarantine the media on the homeserver')}
-        {toggle('confirm', 'redactEvent', 'Redact the event')}
-        {toggle('confirm', 'quarantineSenderMedia', "Quarantine all of the sender's media")}
-        {toggle('confirm', 'notifyManagementRoom', 'Post a notice to the management room')}
-      </fieldset>
-      <fieldset>
-        <legend>False positive</legend>
-        {toggle('falsePositive', 'disableLocalContent', 'Disable the matched local bank content')}
-        {toggle('falsePositive', 'disableHmaContent', 'Disable the matched HMA bank content (disable_until_ts)')}
-        {toggle('falsePositive', 'protectMedia', 'Protect the media from quarantine on the homeserver')}
-        {toggle('falsePositive', 'notifyManagementRoom', 'Post a notice to the management room')}
-      </fieldset>
-      {save.isError && <ErrorNote error={save.error} />}
+      <form onSubmit={onSubmit} noValidate data-testid="plans-form">
+        <div className="settings-form">
+          <label htmlFor="undo-window">Undo window: actions wait this long before they run</label>
+          <NumberField id="undo-window" text={p.undoSeconds} onText={(undoSeconds) => draft.set({ ...p, undoSeconds })} rule={UNDO_WINDOW} error={error} unit="seconds" />
+        </div>
+        <fieldset>
+          <legend>Confirm</legend>
+          {toggle('confirm', 'quarantineMedia', 'Quarantine the media on the homeserver')}
+          {toggle('confirm', 'redactEvent', 'Redact the event')}
+          {toggle('confirm', 'quarantineSenderMedia', "Quarantine all of the sender's media")}
+          {toggle('confirm', 'notifyManagementRoom', 'Post a notice to the management room')}
+        </fieldset>
+        <fieldset>
+          <legend>False positive</legend>
+          {toggle('falsePositive', 'requireReason', 'Require a reason (f then asks for one)')}
+          {toggle('falsePositive', 'disableLocalContent', 'Disable the matched local bank content')}
+          {toggle('falsePositive', 'disableHmaContent', 'Disable the matched HMA bank content (disable_until_ts)')}
+          {toggle('falsePositive', 'protectMedia', 'Protect the media from quarantine on the homeserver')}
+          {toggle('falsePositive', 'notifyManagementRoom', 'Post a notice to the management room')}
+        </fieldset>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={save.isPending} data-testid="plans-save">Save</button>
+          {draft.dirty && <span className="muted">Not saved yet.</span>}
+          <SavedNote at={draft.savedAt} testId="plans-saved" />
+        </div>
+        {save.isError && <ErrorNote error={save.error} />}
+      </form>
     </section>
   );
 }

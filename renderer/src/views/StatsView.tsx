@@ -25,7 +25,10 @@ function download(fileName: string, mime: string, text: string) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A chart with a text alternative for screen readers. */
+/**
+ * A chart with a text alternative for screen readers. The drawing itself is aria-hidden, so nothing in it may take
+ * focus: every chart turns recharts' keyboard layer off (accessibilityLayer={false}).
+ */
 function ChartFigure({ title, summary, children, testId }: { title: string; summary: string; children: React.ReactElement; testId: string }) {
   return (
     <figure className="chart" data-testid={testId}>
@@ -119,7 +122,7 @@ export function StatsView() {
       )}
       <div className="charts">
         <ChartFigure testId="chart-depth" title="Queue depth" summary={`Open items now: ${depth.at(-1)?.open ?? 0}; escalated: ${depth.at(-1)?.escalated ?? 0}.`}>
-          <LineChart data={depth} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          <LineChart accessibilityLayer={false} data={depth} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="#323741" strokeDasharray="3 3" />
             <XAxis dataKey="label" tick={AXIS} minTickGap={40} />
             <YAxis tick={AXIS} allowDecimals={false} width={48} />
@@ -130,7 +133,7 @@ export function StatsView() {
           </LineChart>
         </ChartFigure>
         <ChartFigure testId="chart-per-hour" title="Decisions per hour" summary={`${(s?.totals.confirm ?? 0) + (s?.totals.false_positive ?? 0) + (s?.totals.escalate ?? 0) + (s?.totals.skip ?? 0)} decisions in the period.`}>
-          <BarChart data={perHour} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          <BarChart accessibilityLayer={false} data={perHour} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="#323741" strokeDasharray="3 3" />
             <XAxis dataKey="label" tick={AXIS} minTickGap={40} />
             <YAxis tick={AXIS} allowDecimals={false} width={48} />
@@ -143,7 +146,7 @@ export function StatsView() {
           </BarChart>
         </ChartFigure>
         <ChartFigure testId="chart-ttd" title="Time to decision" summary={`Median ${minutes(s?.timeToDecisionP50Ms)}, 90th percentile ${minutes(s?.timeToDecisionP90Ms)}.`}>
-          <BarChart data={s?.timeToDecision ?? []} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          <BarChart accessibilityLayer={false} data={s?.timeToDecision ?? []} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="#323741" strokeDasharray="3 3" />
             <XAxis dataKey="bucket" tick={AXIS} />
             <YAxis tick={AXIS} allowDecimals={false} width={48} />
@@ -152,7 +155,7 @@ export function StatsView() {
           </BarChart>
         </ChartFigure>
         <ChartFigure testId="chart-fp-bank" title="False-positive rate by bank (%)" summary={byBank.map((b) => `${b.name}: ${b.rate}% of ${b.confirmed + b.falsePositive}`).join('; ') || 'No confirmed or rejected matches yet.'}>
-          <BarChart data={byBank} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+          <BarChart accessibilityLayer={false} data={byBank} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="#323741" strokeDasharray="3 3" />
             <XAxis dataKey="name" tick={AXIS} />
             <YAxis tick={AXIS} domain={[0, 100]} unit="%" width={48} />
@@ -173,7 +176,7 @@ export function StatsView() {
           </figcaption>
           <div className="chart-box" aria-hidden="true">
             <ResponsiveContainer width="100%" height="100%">
-              <BarChart data={histogram} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+              <BarChart accessibilityLayer={false} data={histogram} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
                 <CartesianGrid stroke="#323741" strokeDasharray="3 3" />
                 <XAxis dataKey="distance" tick={AXIS} interval={0} />
                 <YAxis tick={AXIS} allowDecimals={false} width={48} />

@@ -33,14 +33,14 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   return (
     <ToastContext.Provider value={api}>
       {children}
-      <div className="toasts" aria-live="polite" role="status" data-testid="toasts">
+      <section className="toasts" aria-label="Notifications" aria-live="polite" data-testid="toasts">
         {toasts.map((t) => (
           <div key={t.id} className={`toast toast-${t.kind}`} data-testid={`toast-${t.kind}`}>
             <span>{t.text}</span>
             <button type="button" className="link" onClick={() => dismiss(t.id)} aria-label="Dismiss">×</button>
           </div>
         ))}
-      </div>
+      </section>
     </ToastContext.Provider>
   );
 }
