@@ -40,7 +40,7 @@ describe('npx matchdesk audit verify / export', () => {
     const file = makeStore(temp.dir, 10);
 
     const ok = cli(['audit', 'verify', '--data-dir', temp.dir]);
-    expect(ok.stdout).toBe(`store ${file}: audit log intact, 10 rows chained by SHA-256\n`);
+    expect(ok.stdout).toContain(`store ${file}: audit log intact: 10 rows, chained by SHA-256`);
     expect(ok.status).toBe(0);
 
     const exported = cli(['audit', 'export', '--data-dir', temp.dir, '--format', 'jsonl']);
@@ -65,11 +65,12 @@ describe('npx matchdesk audit verify / export', () => {
     const all = cli(['audit', 'verify'], home.dir);
     expect(all.status).toBe(0);
     expect(all.stdout).toContain(`desktop app store ${desktop}: no Matchdesk store here (not used on this machine)`);
-    expect(all.stdout).toContain(`browser shell store ${web}: audit log intact, 4 rows chained by SHA-256`);
+    expect(all.stdout).toContain(`browser shell store ${web}: audit log intact: 4 rows, chained by SHA-256`);
 
     const onlyWeb = cli(['audit', 'verify', '--web'], home.dir);
     expect(onlyWeb.status).toBe(0);
-    expect(onlyWeb.stdout).toBe(`browser shell store ${web}: audit log intact, 4 rows chained by SHA-256\n`);
+    expect(onlyWeb.stdout).toContain(`browser shell store ${web}: audit log intact: 4 rows, chained by SHA-256`);
+    expect(onlyWeb.stdout).not.toContain('desktop app store');
 
     const onlyDesktop = cli(['audit', 'verify', '--desktop'], home.dir);
     expect(onlyDesktop.status).toBe(1);
@@ -84,7 +85,7 @@ describe('npx matchdesk audit verify / export', () => {
     tamper(web, 2);
     const both = cli(['audit', 'verify', '--all'], home.dir);
     expect(both.status).toBe(1);
-    expect(both.stdout).toContain(`desktop app store ${desktop}: audit log intact, 5 rows`);
+    expect(both.stdout).toContain(`desktop app store ${desktop}: audit log intact: 5 rows`);
     expect(both.stdout).toContain(`browser shell store ${web}: audit log TAMPERED at row 2`);
 
     const ambiguous = cli(['audit', 'export'], home.dir);

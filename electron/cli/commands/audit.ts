@@ -103,7 +103,7 @@ function verifyStore(store: Store, anchors: AuditHead[], secretsFile: string | u
       sealed ? 'the sealed head matched' : null,
       anchors.length > 0 ? `${anchors.length} anchor${anchors.length === 1 ? '' : 's'} matched` : null,
     ].filter(Boolean);
-    if (result.ok) io.out(`${store.label} ${store.file}: audit log intact, ${result.rows} rows, ${checks.join(', ')}`);
+    if (result.ok) io.out(`${store.label} ${store.file}: audit log intact: ${result.rows} rows, ${checks.join(', ')}`);
     else io.out(`${store.label} ${store.file}: audit log TAMPERED at row ${result.firstBadSeq}: ${result.problem} (${result.rows} rows read)`);
     if (note) io.out(`note: ${note}`);
     return result.ok;
