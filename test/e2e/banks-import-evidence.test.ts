@@ -59,14 +59,15 @@ describe('banks, imports and evidence in Chromium (HMA down: a loopback port not
     await page.getByTestId('folder-path').fill(folder);
     await page.getByTestId('import-folder').click();
     await page.locator('[data-testid="ingest-job"][data-state="done"]').waitFor({ timeout: 60_000 });
-    const jobs = await apiCall<{ hashed: number; failed: number; lookupFailed: number }[]>(server, 'ingest.jobs');
-    expect(jobs[0]).toMatchObject({ hashed: 5, failed: 1, lookupFailed: 5 });
+    const jobs = await apiCall<{ hashed: number; refused: number; failed: number; lookupFailed: number }[]>(server, 'ingest.jobs');
+    // The broken file is refused by the decoder: kept by its digests, which are looked up like the others.
+    expect(jobs[0]).toMatchObject({ hashed: 5, refused: 1, failed: 0, lookupFailed: 6 });
     const stats = page.getByTestId('ingest-job-stats');
-    await expect(stats.textContent()).resolves.toBe('5 hashed · 5 matched · 1 could not be hashed · 5 lookups failed, will retry');
+    await expect(stats.textContent()).resolves.toBe('5 hashed · 5 matched · 1 refused · 0 could not be hashed · 6 lookups failed, will retry');
     const job = page.getByTestId('ingest-job');
     await expect(job.locator('summary').allTextContents()).resolves.toEqual([
-      '1 file could not be hashed',
-      '5 files were hashed, but the lookup failed: it is retried until it answers',
+      '1 file was refused by the decoder: kept by its digests, not decoded',
+      '6 files were hashed, but the lookup failed: it is retried until it answers',
     ]);
     await page.screenshot({ path: join(RESULTS, 'import-hma-down.png') });
   });

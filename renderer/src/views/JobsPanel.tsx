@@ -47,7 +47,7 @@ export function JobsPanel() {
             </div>
             {refusals.length > 0 && (
               <details>
-                <summary>{refusals.length} file{refusals.length === 1 ? ' was' : 's were'} refused by the decoder: kept by their digests, not decoded</summary>
+                <summary>{refusals.length} file{refusals.length === 1 ? ' was' : 's were'} refused by the decoder: kept by {refusals.length === 1 ? 'its' : 'their'} digests, not decoded</summary>
                 <ul className="job-errors">
                   {refusals.map((e, i) => (
                     <li key={i}><code>{e.file}</code>: {e.message} ({e.code})</li>
