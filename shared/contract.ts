@@ -316,6 +316,28 @@ export const teamSessionSchema = z.object({
   current: z.boolean(),
 });
 
+export const botKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** The start of the key (mdk_<id>), to tell which one a bot holds; the key itself is shown once, when created. */
+  prefix: z.string(),
+  ratePerMinute: z.number().int(),
+  createdBy: z.string(),
+  createdAt: z.number().int(),
+  lastUsedAt: z.number().int().nullable(),
+  revokedAt: z.number().int().nullable(),
+  revokedBy: z.string().nullable(),
+});
+
+/** Per bank: block a match at or above this confidence (0–1), review below it; null: never block, always review. */
+const blockAtSchema = z.number().min(0).max(1).nullable();
+export const checkRulesInputSchema = z
+  .object({
+    defaultBlockAt: blockAtSchema,
+    banks: z.record(z.string().min(1).max(200), z.object({ blockAt: blockAtSchema }).strict()),
+  })
+  .strict();
+
 export const contract = {
   'app.info': {
     input: z.object({}).strict(),
@@ -749,6 +771,28 @@ export const contract = {
     input: z.object({ id: z.string().regex(/^[0-9a-f]{24}$/) }).strict(),
     output: z.object({ revoked: z.boolean() }),
   },
+  'botKeys.list': {
+    // Keys of the bots and Synapse modules that ask the team server's check API (/api/v1/check).
+    input: z.object({}).strict(),
+    output: z.array(botKeySchema),
+  },
+  'botKeys.create': {
+    input: z.object({ name: z.string().trim().min(1).max(100), ratePerMinute: z.number().int().min(1).max(100_000).optional() }).strict(),
+    /** `key` is shown this once; only its hash is kept. */
+    output: z.object({ key: z.string(), botKey: botKeySchema }),
+  },
+  'botKeys.revoke': {
+    input: z.object({ id: z.string().regex(/^[0-9a-f]{12}$/) }).strict(),
+    output: botKeySchema,
+  },
+  'checks.getRules': {
+    input: z.object({}).strict(),
+    output: checkRulesInputSchema,
+  },
+  'checks.setRules': {
+    input: checkRulesInputSchema,
+    output: checkRulesInputSchema,
+  },
   'audit.verify': {
     input: z.object({}).strict(),
     output: z.object({ ok: z.boolean(), rows: z.number().int(), firstBadSeq: z.number().int().nullable(), problem: z.string().nullable() }),
@@ -798,3 +842,5 @@ export type WellbeingSettings = z.output<typeof wellbeingSettingsSchema>;
 export type WellbeingState = z.output<typeof wellbeingStateSchema>;
 export type StatsOverview = z.output<typeof statsOverviewSchema>;
 export type TeamSession = z.output<typeof teamSessionSchema>;
+export type BotKey = z.output<typeof botKeySchema>;
+export type CheckRulesInput = z.output<typeof checkRulesInputSchema>;

@@ -71,6 +71,12 @@ export const CALL_REQUIREMENTS: { readonly [N in CallName]?: Requirement } = {
   'audit.verify': 'lead',
   'sessions.list': 'reviewer',
   'sessions.revoke': 'reviewer',
+
+  'botKeys.list': 'lead',
+  'botKeys.create': 'lead',
+  'botKeys.revoke': 'lead',
+  'checks.getRules': 'reviewer',
+  'checks.setRules': 'lead',
 };
 
 export function requirementFor(name: CallName): Requirement {

@@ -11,6 +11,7 @@ import { listActions } from '../decisions/action-list';
 import { feedbackCsv, feedbackReport } from '../decisions/feedback';
 import { hmaHandlers } from '../hma-link/hma-handlers';
 import { createQueueHandlers, type QueueCallName } from './queue-handlers';
+import { checkHandlers } from './check-handlers';
 
 export const DEMO_BANK_NAME = 'Demo bank (harmless samples)';
 const PREVIEW_MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -174,6 +175,7 @@ export function createHandlers(services: Services): ContractHandlers {
         hash: row.hash,
       })),
     'audit.verify': () => services.audit.verify(),
+    ...checkHandlers(services),
     // Sessions exist only on a team server, which answers these calls itself (electron/server).
     'sessions.list': () => [],
     'sessions.revoke': () => {
