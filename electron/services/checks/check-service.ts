@@ -107,7 +107,8 @@ export class CheckService {
     let hashes: MediaHashes;
     let note = '';
     try {
-      hashes = await this.services.pool.hashBytes(bytes, { dihedral: true });
+      // The pool takes ownership of what it is given (the buffer moves to the worker): it gets a copy, the vault may need the bytes.
+      hashes = await this.services.pool.hashBytes(bytes.slice(), { dihedral: true });
     } catch (error) {
       if (!(error instanceof HashError) || error.code === 'too_large') throw error;
       // An image that cannot be decoded can still be a banked file: its digests are checked.
