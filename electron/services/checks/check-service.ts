@@ -62,7 +62,7 @@ export class CheckService {
   private readonly hma: MediaMatcher;
   private thresholds: { version: number; byBank: Map<string, number> } = { version: -1, byBank: new Map() };
   /** Answers to upload checks by mxc URI: the media event that follows an upload is answered from here. */
-  private readonly uploads = new Map<string, { answer: CheckAnswer; mediaId: number | null }>();
+  private readonly uploads = new Map<string, { answer: CheckAnswer; mediaId: number | null; generation: string }>();
 
   constructor(
     private readonly services: Services,
@@ -103,7 +103,7 @@ export class CheckService {
     const generation = this.generation(rules);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const key = `b:${sha256}`;
-    if (this.clean.has(key, generation)) return this.remember(upload, cleanAnswer(true), null);
+    if (this.clean.has(key, generation)) return this.remember(upload, cleanAnswer(true), null, generation);
     let hashes: MediaHashes;
     let note = '';
     try {
@@ -123,19 +123,20 @@ export class CheckService {
     });
     answer.reason += note;
     if (answer.action === 'allow' && answer.source === null && answer.degraded.length === 0) this.clean.add(key, generation);
-    return this.remember(upload, answer, mediaId);
+    return this.remember(upload, answer, mediaId, generation);
   }
 
   /** Checks the media behind an mxc:// URI: answered from its upload check when there was one, else downloaded. */
   async checkMxc(mxc: { server: string; mediaId: string }, ctx: CheckContext, origin: CheckOrigin): Promise<CheckAnswer> {
     const uri = mxcUri(mxc.server, mxc.mediaId);
+    const rules = this.rules();
+    const generation = this.generation(rules);
     const known = this.uploads.get(uri);
-    if (known) {
+    // Banks or rules changed since the upload: the media is checked again.
+    if (known && known.generation === generation) {
       if (known.mediaId !== null) this.attachContext(known.mediaId, ctx);
       return { ...known.answer, cached: true };
     }
-    const rules = this.rules();
-    const generation = this.generation(rules);
     if (this.clean.has(`m:${uri}`, generation)) return cleanAnswer(true);
     if (!this.options.download) throw new CheckUnavailableError('This server has no Matrix service account to download media with');
     const bytes = await this.options.download(mxc.server, mxc.mediaId);
@@ -144,11 +145,11 @@ export class CheckService {
     return answer;
   }
 
-  private remember(upload: UploadInfo, answer: CheckAnswer, mediaId: number | null): CheckAnswer {
+  private remember(upload: UploadInfo, answer: CheckAnswer, mediaId: number | null, generation: string): CheckAnswer {
     if (!upload.mxc) return answer;
     const uri = mxcUri(upload.mxc.server, upload.mxc.mediaId);
     this.uploads.delete(uri);
-    this.uploads.set(uri, { answer, mediaId });
+    this.uploads.set(uri, { answer, mediaId, generation });
     while (this.uploads.size > UPLOAD_MEMORY) this.uploads.delete(this.uploads.keys().next().value!);
     return answer;
   }
@@ -272,6 +273,7 @@ export class CheckService {
         variant: m.variant,
       }));
     const mxc = upload?.mxc ?? null;
+    const refusedUpload = origin.source === 'synapse_upload' && action === 'block';
     const sourceRef = ctx.eventId ?? (mxc ? mxcUri(mxc.server, mxc.mediaId) : `${origin.source}:${hashes.sha256 || hashes.md5 || hashes.pdq}`);
     const matrix = {
       ...(ctx.roomId ? { roomId: ctx.roomId } : {}),
@@ -279,7 +281,7 @@ export class CheckService {
       ...(ctx.userId ? { sender: ctx.userId } : {}),
       ...(ctx.timestamp !== null ? { originServerTs: ctx.timestamp } : {}),
       // A blocked upload never got its mxc URI: Synapse deleted the file.
-      ...(mxc && action !== 'block' ? { server: mxc.server, mediaId: mxc.mediaId } : {}),
+      ...(mxc && !refusedUpload ? { server: mxc.server, mediaId: mxc.mediaId } : {}),
     };
     const check = {
       action,
@@ -287,7 +289,7 @@ export class CheckService {
       client: origin.client,
       at: origin.source === 'synapse_upload' ? 'upload' : 'check',
       ...(ctx.mediaType ? { mediaType: ctx.mediaType } : {}),
-      ...(mxc && action === 'block' ? { refusedMxc: mxcUri(mxc.server, mxc.mediaId) } : {}),
+      ...(mxc && refusedUpload ? { refusedMxc: mxcUri(mxc.server, mxc.mediaId) } : {}),
     };
     return db.transaction(() => {
       const { id, created } = media.upsert({
