@@ -250,7 +250,8 @@ class MatchdeskSpamChecker:
         start = reactor.seconds()  # type: ignore[attr-defined]
         missed_before = self._missed
         d = run_in_background(self._request, path, data, content_type, query, missed_before)
-        d.addTimeout(self._config.timeout_seconds, reactor)
+        # Whatever the cancelled request ends with (Synapse's client turns cancellation into its own errors), it timed out.
+        d.addTimeout(self._config.timeout_seconds, reactor, onTimeoutCancel=_timed_out)
         try:
             answer = await make_deferred_yieldable(d)
         except defer.TimeoutError as e:
@@ -293,6 +294,10 @@ class MatchdeskSpamChecker:
         if not isinstance(answer, dict) or answer.get("action") not in ("allow", "review", "block"):
             raise CheckMissed("bad_answer", "the answer has no action")
         return answer
+
+
+def _timed_out(_result: Any, timeout: float) -> Any:
+    raise defer.TimeoutError(f"no answer in {timeout} s")
 
 
 def _uploader() -> tuple[str | None, str | None]:

@@ -189,3 +189,51 @@ describe('Synapse module: uploads and media events are checked by the team serve
     expect(served).toContain('matchdesk_check_missed_total{client="synapse",policy="fail_open"} 1');
   });
 });
+
+describe('Synapse module failing closed: a Matchdesk server that does not answer in time refuses uploads with a retryable error (real Synapse)', () => {
+  const temp = tempDir('matchdesk-upload-closed-');
+  let hs: SynapseHarness;
+  let silent: ReturnType<typeof createServer>;
+  const held: import('node:net').Socket[] = [];
+
+  beforeAll(async () => {
+    // A listener that accepts connections and never answers: a hung team server.
+    silent = createServer((socket) => void held.push(socket));
+    const port = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as { port: number }).port)));
+    hs = await startSynapse({
+      env: { PYTHONPATH: join(REPO_ROOT, 'synapse-module') },
+      metrics: true,
+      configOverrides: {
+        modules: [
+          {
+            module: 'matchdesk_synapse.MatchdeskSpamChecker',
+            config: { server_url: `http://127.0.0.1:${port}`, bot_key: 'mdk_000000000000_' + 'k'.repeat(43), timeout_seconds: 1, fail: 'closed', check_events: false },
+          },
+        ],
+      },
+    });
+  });
+  afterAll(async () => {
+    for (const s of held) s.destroy();
+    silent?.close();
+    await hs?.dispose();
+    temp.cleanup();
+  });
+
+  it('times out after the configured second, refuses the upload with 503, keeps nothing, and counts the timeout', async () => {
+    const started = Date.now();
+    const res = await fetch(`${hs.baseUrl}/_matrix/media/v3/upload?filename=a.jpg`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${hs.user.accessToken}`, 'Content-Type': 'image/jpeg' },
+      body: new Uint8Array(await makeJpeg(3)),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    expect(res.status, JSON.stringify(json)).toBe(503);
+    expect(json).toMatchObject({ errcode: 'M_UNKNOWN', 'org.matchdesk.retry': true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(filesUnder(join(hs.dir, 'media_store', 'local_content'))).toHaveLength(0);
+    const metrics = await (await fetch(`${hs.baseUrl}/_synapse/metrics`)).text();
+    expect(metrics).toMatch(/^matchdesk_synapse_check_misses_total\{reason="timeout"\} 1\.0$/m);
+    expect(metrics).toMatch(/^matchdesk_synapse_checks_total\{kind="upload",outcome="fail_closed"\} 1\.0$/m);
+  });
+});
