@@ -25,7 +25,7 @@ const AGES: { value: string; label: string; min?: number; max?: number }[] = [
   { value: 'gt24h', label: 'Over 24 hours', min: 24 * HOUR },
   { value: 'gt7d', label: 'Over 7 days', min: 7 * 24 * HOUR },
 ];
-const SOURCE_LABEL: Record<string, string> = { matrix_report: 'Matrix reports', matrix_live: 'Matrix (live)', local_file: 'Local files', demo: 'Demo', upload: 'Uploads' };
+const SOURCE_LABEL: Record<string, string> = { matrix_report: 'Matrix reports', matrix_live: 'Matrix (live)', local_file: 'Local files', demo: 'Demo', upload: 'Uploads', bot_check: 'Bot checks', synapse_upload: 'Checked at upload (Synapse)' };
 
 function ageValue(filter: QueueFilter): string {
   return AGES.find((a) => a.min === filter.minAgeMs && a.max === filter.maxAgeMs)?.value ?? '';

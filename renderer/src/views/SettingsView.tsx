@@ -4,6 +4,7 @@ import { call } from '../api';
 import type { ActionPlans } from '../../../shared/contract';
 import { ErrorNote } from './ErrorNote';
 import { NumberSetting } from './NumberSetting';
+import { BotKeySettings, CheckRuleSettings } from './CheckSettings';
 
 function MatrixSettings() {
   const queryClient = useQueryClient();
@@ -222,6 +223,8 @@ export function SettingsView() {
       <MatrixSettings />
       <HmaSettings />
       <ActionPlanSettings />
+      <CheckRuleSettings />
+      <BotKeySettings />
     </section>
   );
 }
