@@ -87,11 +87,12 @@ export function createCheckApi(app: TeamServerApp, options: CheckServiceOptions 
     } catch (error) {
       throw refusal(error, endpoint, metrics);
     }
-    metrics.seconds.observe((performance.now() - started) / 1000, { kind });
+    const ms = performance.now() - started;
+    metrics.seconds.observe(ms / 1000, { kind });
     metrics.checks.inc({ endpoint, action: result.action });
     if (result.cached) metrics.cacheHits.inc({ kind });
     for (const matcher of result.degraded) metrics.degraded.inc({ matcher });
-    sendJson(res, 200, result, headers);
+    sendJson(res, 200, result, { ...headers, 'Server-Timing': `check;dur=${ms.toFixed(2)}` });
   };
 
   const jsonCheck = (endpoint: string, allowMxc: boolean): Route => ({

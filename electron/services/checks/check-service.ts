@@ -160,7 +160,8 @@ export class CheckService {
     record: (matches: ScoredMatch[], action: CheckAction, reason: string) => { queueItemId: number | null },
   ): Promise<CheckAnswer> {
     const degraded: string[] = [];
-    const [local, hma] = await Promise.all([this.localMatches(signals), this.hmaMatches(signals).catch(() => (degraded.push('hma'), []))]);
+    const hmaOn = this.services.hma.client() !== null;
+    const [local, hma] = await Promise.all([this.localMatches(signals), hmaOn ? this.hmaMatches(signals).catch(() => (degraded.push('hma'), [])) : []]);
     let matches = [...local, ...hma];
     if (signals.sha256) matches = this.withoutSuppressed(signals.sha256, matches);
     const verdict = decide(matches, rules);
@@ -214,7 +215,6 @@ export class CheckService {
   }
 
   private async hmaMatches(signals: { md5: string; sha256: string; pdq: string | null }): Promise<ScoredMatch[]> {
-    if (!this.services.hma.client()) return [];
     const timeoutMs = this.options.hmaTimeoutMs ?? DEFAULT_HMA_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
