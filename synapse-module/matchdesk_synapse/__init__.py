@@ -248,19 +248,21 @@ class MatchdeskSpamChecker:
 
     async def _ask(self, kind: str, path: str, data: bytes, content_type: str, query: dict[str, str]) -> dict[str, Any]:
         start = reactor.seconds()  # type: ignore[attr-defined]
-        missed_before = self._missed
-        d = run_in_background(self._request, path, data, content_type, query, missed_before)
+        # This request carries the misses so far (no other request carries them twice); they come back if it fails.
+        carried, self._missed = self._missed, 0
+        d = run_in_background(self._request, path, data, content_type, query, carried)
         # Whatever the cancelled request ends with (Synapse's client turns cancellation into its own errors), it timed out.
         d.addTimeout(self._config.timeout_seconds, reactor, onTimeoutCancel=_timed_out)
         try:
-            answer = await make_deferred_yieldable(d)
+            return await make_deferred_yieldable(d)
         except defer.TimeoutError as e:
+            self._missed += carried
             raise CheckMissed("timeout", f"no answer in {self._config.timeout_seconds} s") from e
+        except BaseException:
+            self._missed += carried
+            raise
         finally:
             SECONDS.labels(kind=kind).observe(reactor.seconds() - start)  # type: ignore[attr-defined]
-        # Delivered: the misses it carried are Matchdesk's to count now.
-        self._missed = max(0, self._missed - missed_before)
-        return answer
 
     async def _request(self, path: str, data: bytes, content_type: str, query: dict[str, str], missed: int) -> dict[str, Any]:
         url = self._config.server_url + path + (f"?{urlencode(query)}" if query else "")
