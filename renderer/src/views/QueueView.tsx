@@ -510,7 +510,8 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
                     <span className="item-name">{name}</span>
                     <span className="item-match">
                       {matchSummary(item)}
-                      {item.media.source === 'matrix_report' ? ' · reported' : ''} · {formatAge(now - item.createdAt)}
+                      {item.media.source === 'matrix_report' ? ' · reported' : ''}
+                      {item.media.source === 'synapse_upload' && (item.media.context.check as { action?: string } | undefined)?.action === 'block' ? ' · blocked at upload' : ''} · {formatAge(now - item.createdAt)}
                     </span>
                   </button>
                   {verdict && <span className={`pill pill-${verdict}`}>{VERDICT_LABEL[verdict]}</span>}
