@@ -10,7 +10,7 @@
 // figures), apart from queueing on a loaded machine. The last line is one JSON object:
 //   {"upload_p50_ms","upload_p95_ms","hash_p95_ms","checks_per_s", …}
 // Targets: upload p95 < 150 ms, hash-set p95 < 10 ms. Env: BENCH_HASHES (1000000), BENCH_UPLOADS (200), BENCH_CHECKS (2000).
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -40,20 +40,19 @@ const dataDir = join(temp.dir, 'data');
 let t = performance.now();
 const db = openDatabase(join(dataDir, 'matchdesk.sqlite'));
 const pdqCount = Math.round(HASHES * PDQ_SHARE);
-const banked: string[] = [];
+let banked: string[] = [];
 db.transaction(() => {
   const now = Date.now();
   const bankId = Number(db.prepare("INSERT INTO banks (name, kind, severity, pdq_threshold, enabled, created_at) VALUES ('Bench bank', 'positive', 80, 31, 1, ?)").run(now).lastInsertRowid);
-  const content = db.prepare('INSERT INTO bank_content (bank_id, label, created_at) VALUES (?, NULL, ?)');
-  const signal = db.prepare('INSERT INTO bank_signals (content_id, bank_id, signal_type, signal) VALUES (?, ?, ?, ?)');
-  const buf = Buffer.alloc(32);
-  for (let i = 0; i < HASHES; i++) {
-    const pdq = i < pdqCount;
-    randomFillSync(buf);
-    const hex = pdq ? buf.toString('hex') : buf.subarray(0, 16).toString('hex');
-    if (pdq && banked.length < 1000) banked.push(hex);
-    signal.run(Number(content.run(bankId, now).lastInsertRowid), bankId, pdq ? 'pdq' : 'md5', hex);
-  }
+  // Generated inside SQLite (random PDQ and MD5 hex), the fastest way in: one statement per table.
+  db.prepare('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) INSERT INTO bank_content (bank_id, created_at) SELECT ?, ? FROM n').run(HASHES, bankId, now);
+  const first = (db.prepare('SELECT MIN(id) AS id FROM bank_content WHERE bank_id = ?').get(bankId) as { id: number }).id;
+  db.prepare(
+    `INSERT INTO bank_signals (content_id, bank_id, signal_type, signal)
+     SELECT id, bank_id, CASE WHEN id - @first < @pdq THEN 'pdq' ELSE 'md5' END,
+            lower(hex(randomblob(CASE WHEN id - @first < @pdq THEN 32 ELSE 16 END))) FROM bank_content WHERE bank_id = @bankId`,
+  ).run({ first, pdq: pdqCount, bankId });
+  banked = (db.prepare("SELECT signal FROM bank_signals WHERE signal_type = 'pdq' LIMIT 1000").all() as { signal: string }[]).map((r) => r.signal);
 })();
 const key = new BotKeyStore(db).create({ name: 'bench', ratePerMinute: 10_000_000, createdBy: 'bench' }).key;
 db.close();
