@@ -450,6 +450,28 @@ export const bankContentItemSchema = z.object({
   signals: z.array(z.object({ type: z.string(), signal: z.string() })),
 });
 
+export const botKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** The start of the key (mdk_<id>), to tell which one a bot holds; the key itself is shown once, when created. */
+  prefix: z.string(),
+  ratePerMinute: z.number().int(),
+  createdBy: z.string(),
+  createdAt: z.number().int(),
+  lastUsedAt: z.number().int().nullable(),
+  revokedAt: z.number().int().nullable(),
+  revokedBy: z.string().nullable(),
+});
+
+/** Per bank: block a match at or above this confidence (0–1), review below it; null: never block, always review. */
+const blockAtSchema = z.number().min(0).max(1).nullable();
+export const checkRulesInputSchema = z
+  .object({
+    defaultBlockAt: blockAtSchema,
+    banks: z.record(z.string().min(1).max(200), z.object({ blockAt: blockAtSchema }).strict()),
+  })
+  .strict();
+
 export const contract = {
   'app.info': {
     input: z.object({}).strict(),
@@ -956,6 +978,28 @@ export const contract = {
     input: z.object({ id: z.string().regex(/^[0-9a-f]{24}$/) }).strict(),
     output: z.object({ revoked: z.boolean() }),
   },
+  'botKeys.list': {
+    // Keys of the bots and Synapse modules that ask the team server's check API (/api/v1/check).
+    input: z.object({}).strict(),
+    output: z.array(botKeySchema),
+  },
+  'botKeys.create': {
+    input: z.object({ name: z.string().trim().min(1).max(100), ratePerMinute: z.number().int().min(1).max(100_000).optional() }).strict(),
+    /** `key` is shown this once; only its hash is kept. */
+    output: z.object({ key: z.string(), botKey: botKeySchema }),
+  },
+  'botKeys.revoke': {
+    input: z.object({ id: z.string().regex(/^[0-9a-f]{12}$/) }).strict(),
+    output: botKeySchema,
+  },
+  'checks.getRules': {
+    input: z.object({}).strict(),
+    output: checkRulesInputSchema,
+  },
+  'checks.setRules': {
+    input: checkRulesInputSchema,
+    output: checkRulesInputSchema,
+  },
   'audit.verify': {
     input: z.object({}).strict(),
     output: z.object({
@@ -1028,3 +1072,5 @@ export type StatsOverview = z.output<typeof statsOverviewSchema>;
 export type TeamSession = z.output<typeof teamSessionSchema>;
 export type ReviewSession = z.output<typeof reviewSessionSchema>;
 export type BankContentItem = z.output<typeof bankContentItemSchema>;
+export type BotKey = z.output<typeof botKeySchema>;
+export type CheckRulesInput = z.output<typeof checkRulesInputSchema>;

@@ -24,6 +24,11 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'run the team server: one shared queue and outbox for every moderator console (Matrix OpenID sign-in)',
     load: () => import('./commands/serve'),
   },
+  'bot-keys': {
+    usage: 'bot-keys list|create|revoke --data-dir DIR [--name NAME] [--rate PER_MINUTE] [--id ID]',
+    summary: "keys for bots and the Synapse module to ask the team server's check API",
+    load: () => import('./commands/bot-keys'),
+  },
   audit: {
     usage: 'audit verify|export [--desktop | --web | --all | --data-dir DIR] [--format jsonl|csv] [--out FILE]',
     summary: "check the audit log for tampering (every store found: the desktop app's, the browser shell's), or export it with its hash chain",

@@ -85,6 +85,9 @@ const SETTINGS_KEYS: Record<string, string[]> = {
   wellbeing: ['wellbeing.get'],
   hma: ['hma.getSettings'],
   matrix: ['matrix.status'],
+  checks: ['checks.getRules'],
+  botKeys: ['botKeys.list'],
+  desktop: ['settings.getDesktop'],
 };
 
 /** Whether the live stream is connected (the header shows it). */

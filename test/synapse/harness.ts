@@ -37,6 +37,10 @@ export interface HarnessOptions {
   startTimeoutMs?: number;
   /** keep the temp dir after dispose() (debugging) */
   keepDir?: boolean;
+  /** extra environment for the Synapse process (e.g. PYTHONPATH for a module under test) */
+  env?: Record<string, string>;
+  /** serve Prometheus metrics at /_synapse/metrics on the client listener */
+  metrics?: boolean;
 }
 
 export interface TestAccount {
@@ -190,6 +194,7 @@ function buildConfig(o: {
   secret: string;
   rateLimits: RateLimitMode;
   maxUploadSize: string;
+  metrics: boolean;
   overrides: Record<string, unknown>;
 }): Record<string, unknown> {
   return {
@@ -204,7 +209,7 @@ function buildConfig(o: {
         tls: false,
         x_forwarded: false,
         // `openid` serves only /_matrix/federation/v1/openid/userinfo (no federation): how the team server checks sign-ins.
-        resources: [{ names: ['client', 'openid'], compress: false }],
+        resources: [{ names: ['client', 'openid', ...(o.metrics ? ['metrics'] : [])], compress: false }],
       },
     ],
     database: { name: 'sqlite3', args: { database: join(o.dir, 'homeserver.db') } },
@@ -216,7 +221,7 @@ function buildConfig(o: {
     enable_registration: false,
     registration_shared_secret: o.secret,
     report_stats: false,
-    enable_metrics: false,
+    enable_metrics: o.metrics,
     signing_key_path: join(o.dir, 'signing.key'),
     trusted_key_servers: [],
     suppress_key_server_warning: true,
@@ -275,6 +280,7 @@ export async function startSynapse(opts: HarnessOptions = {}): Promise<SynapseHa
         secret,
         rateLimits: opts.rateLimits ?? 'relaxed',
         maxUploadSize: opts.maxUploadSize ?? '50M',
+        metrics: opts.metrics ?? false,
         overrides: opts.configOverrides ?? {},
       }),
       null,
@@ -310,7 +316,7 @@ export async function startSynapse(opts: HarnessOptions = {}): Promise<SynapseHa
     const proc = spawn(python, ['-m', 'synapse.app.homeserver', '--config-path', configPath], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', SYNAPSE_ASYNC_IO_REACTOR: '0' },
+      env: { ...process.env, PYTHONUNBUFFERED: '1', SYNAPSE_ASYNC_IO_REACTOR: '0', ...opts.env },
     });
     child = proc;
     const append = (b: Buffer) => {

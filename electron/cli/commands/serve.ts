@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadServerConfig, parseFlags } from '../../server/config';
 import { startTeamServer } from '../../server/team-server';
+import { createCheckApi } from '../../server/check-api/check-routes';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../io';
 
 const USAGE = 'usage: matchdesk serve --config FILE [--data-dir DIR] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]';
@@ -38,7 +39,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   process.env.UV_THREADPOOL_SIZE ??= '6';
   let server;
   try {
-    server = await startTeamServer({ config, version: version(), log: (line) => io.err(`[serve] ${line}`) });
+    server = await startTeamServer({ config, version: version(), log: (line) => io.err(`[serve] ${line}`), extraRoutes: (app) => createCheckApi(app).routes });
   } catch (error) {
     io.err(`matchdesk serve: could not start: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT_FAILED;

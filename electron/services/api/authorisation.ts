@@ -82,6 +82,12 @@ export const CALL_REQUIREMENTS: { readonly [N in CallName]?: Requirement } = {
   'audit.anchor': 'lead',
   'sessions.list': 'reviewer',
   'sessions.revoke': 'reviewer',
+
+  'botKeys.list': 'lead',
+  'botKeys.create': 'lead',
+  'botKeys.revoke': 'lead',
+  'checks.getRules': 'reviewer',
+  'checks.setRules': 'lead',
 };
 
 export function requirementFor(name: CallName): Requirement {

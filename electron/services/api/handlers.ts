@@ -16,6 +16,7 @@ import { actionInWords } from '../decisions/action-words';
 import { createQueueHandlers, type QueueCallName } from './queue-handlers';
 import { sessionHandlers } from './session-handlers';
 import { bankAdminHandlers } from './bank-admin-handlers';
+import { checkHandlers } from './check-handlers';
 
 export const DEMO_BANK_NAME = 'Demo bank (harmless samples)';
 const PREVIEW_MAX_FILE_BYTES = 200 * 1024 * 1024;
@@ -212,6 +213,7 @@ export function createHandlers(services: Services): ContractHandlers {
       return services.audit.verify({ heads: sealed ? [sealed] : [] });
     },
     'audit.anchor': () => services.auditAnchors.anchorNow(),
+    ...checkHandlers(services),
     // Sessions exist only on a team server, which answers these calls itself (electron/server).
     'sessions.list': () => [],
     'sessions.revoke': () => {

@@ -332,7 +332,7 @@ export class QueueService {
     return rows.map(decisionFromRow);
   }
 
-  /** Earlier decisions on other items with the same SHA-256 or PDQ hash, or from the same Matrix sender. */
+  /** Earlier decisions on other items with the same SHA-256 or PDQ hash, or from the same Matrix sender. (A bot's hash-only check may have no SHA-256: '' matches nothing.) */
   history(queueItemId: number): HistoryEntry[] {
     const self = this.db
       .prepare('SELECT q.sender, m.sha256, m.pdq FROM queue_items q JOIN media_items m ON m.id = q.media_id WHERE q.id = ?')
@@ -343,7 +343,7 @@ export class QueueService {
       .prepare(
         `SELECT ${DECISION_COLUMNS}, m.file_name, q.sender FROM decisions d
            JOIN queue_items q ON q.id = d.queue_item_id JOIN media_items m ON m.id = q.media_id
-          WHERE d.queue_item_id <> @id AND q.media_id IN (SELECT COALESCE(part_of, id) FROM media_items WHERE sha256 = @sha256 ${self.pdq ? 'OR pdq = @pdq' : ''})
+          WHERE d.queue_item_id <> @id AND q.media_id IN (SELECT COALESCE(part_of, id) FROM media_items WHERE (sha256 = @sha256 AND sha256 <> '') ${self.pdq ? 'OR pdq = @pdq' : ''})
           ORDER BY d.decided_at DESC, d.id DESC LIMIT ${HISTORY_LIMIT}`,
       )
       .all({ id: queueItemId, sha256: self.sha256, ...(self.pdq ? { pdq: self.pdq } : {}) }) as Row[];

@@ -467,4 +467,21 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 13,
+    name: 'bot check API: bot keys (only a hash of each key is stored)',
+    sql: `
+      CREATE TABLE bot_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        rate_per_minute INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER,
+        revoked_by TEXT
+      );
+    `,
+  },
 ];

@@ -308,7 +308,7 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                 <dt>Sent</dt>
                 <dd>{matrix.originServerTs ? new Date(matrix.originServerTs).toLocaleString() : '–'}</dd>
                 <dt>Source</dt>
-                <dd>{it.reportCount > 0 ? `Reported by ${it.reportCount === 1 ? 'a user' : `${it.reportCount} users`}` : m.source === 'matrix_live' ? 'Seen live in the room' : m.source}</dd>
+                <dd data-testid="item-source">{it.reportCount > 0 ? `Reported by ${it.reportCount === 1 ? 'a user' : `${it.reportCount} users`}` : sourceText(m.source, m.context)}</dd>
                 {hasMedia ? (
                   <>
                     <dt>Media</dt>
@@ -420,4 +420,15 @@ function ClaimBadge({ claim }: { claim: ClaimState }) {
   if (claim.kind === 'mine') return <span className="claim claim-mine" data-testid="claim-state" data-claim="mine" title={`Leased to you until ${new Date(claim.claim.expiresAt).toLocaleTimeString()}`}>Leased to you</span>;
   if (claim.kind === 'other') return <span className="claim claim-other" data-testid="claim-state" data-claim="other">Held by {claim.claim.reviewer}</span>;
   return <span className="claim" data-testid="claim-state" data-claim="unknown">Taking the lease…</span>;
+}
+
+/** Where an item came from, in words; a check says what it answered (a blocked upload never reached the homeserver). */
+function sourceText(source: string, context: Record<string, unknown>): string {
+  const check = (context.check ?? {}) as { action?: unknown; client?: unknown };
+  const by = typeof check.client === 'string' ? ` (${check.client})` : '';
+  if (source === 'matrix_report') return 'Reported by a user';
+  if (source === 'matrix_live') return 'Seen live in the room';
+  if (source === 'synapse_upload') return check.action === 'block' ? `Blocked at upload: the homeserver refused and did not keep it${by}` : `Checked at upload, kept for review${by}`;
+  if (source === 'bot_check') return check.action === 'block' ? `Blocked by a bot check${by}` : `Sent for review by a bot check${by}`;
+  return source;
 }

@@ -33,7 +33,7 @@ const TRIGGERS: { value: QueueTrigger | ''; label: string }[] = [
   { value: 'matched_only', label: 'Matched, not reported' },
   { value: 'reported_and_matched', label: 'Reported and matched' },
 ];
-const SOURCE_LABEL: Record<string, string> = { matrix_report: 'Matrix reports', matrix_live: 'Matrix (live)', local_file: 'Local files', demo: 'Demo', upload: 'Uploads' };
+const SOURCE_LABEL: Record<string, string> = { matrix_report: 'Matrix reports', matrix_live: 'Matrix (live)', local_file: 'Local files', demo: 'Demo', upload: 'Uploads', bot_check: 'Bot checks', synapse_upload: 'Checked at upload (Synapse)' };
 
 function ageValue(filter: QueueFilter): string {
   return AGES.find((a) => a.min === filter.minAgeMs && a.max === filter.maxAgeMs)?.value ?? '';

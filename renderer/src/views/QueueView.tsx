@@ -598,7 +598,8 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
                     <span className="item-name">{name}</span>
                     <span className="item-match">
                       {matchSummary(item)}
-                      {item.reportCount > 0 ? ` · reported${item.reportCount > 1 ? ` ×${item.reportCount}` : ''}` : ''} · {formatAge(now - item.createdAt)}
+                      {item.reportCount > 0 ? ` · reported${item.reportCount > 1 ? ` ×${item.reportCount}` : ''}` : ''}
+                      {item.media.source === 'synapse_upload' && (item.media.context.check as { action?: string } | undefined)?.action === 'block' ? ' · blocked at upload' : ''} · {formatAge(now - item.createdAt)}
                     </span>
                   </button>
                   {verdict && <span className={`pill pill-${verdict}`}>{VERDICT_LABEL[verdict]}</span>}

@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 import type { ActionPlans } from '../../../shared/contract';
 import { ErrorNote } from './ErrorNote';
+import { BotKeySettings, CheckRuleSettings } from './CheckSettings';
 import { NumberField, parseAll, SavedNote, useDraft, type WholeRule } from './forms';
 
 const BACKFILL: WholeRule = { what: 'History to back-fill', min: 0, max: 720 };
@@ -334,6 +335,8 @@ export function SettingsView() {
       <HmaSettings />
       <ActionPlanSettings />
       <PrivacySettings />
+      <CheckRuleSettings />
+      <BotKeySettings />
     </section>
   );
 }
