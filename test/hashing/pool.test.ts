@@ -2,7 +2,6 @@
 // boundary, progress, the bounded queue, crash/timeout recovery, and a main thread that stays responsive.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { defaultWorkerCount, HashError, hashBytes, hashFile, HashingPool, type PoolProgress } from '../../electron/services/hashing';
@@ -122,20 +121,45 @@ describe('HashingPool', () => {
     await expect(p.hashFile(files[0]!)).rejects.toMatchObject({ code: 'io_error' });
   }, 60_000);
 
-  it('keeps the calling thread responsive while it hashes large images', async () => {
-    const big = await sharp(files[0]!).resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
-    const t0 = performance.now();
-    await hashBytes(big); // in this thread: blocks it for the whole PDQ
-    const inThread = performance.now() - t0;
-
-    const p = pool({ workers: 2 });
-    await p.hashBytes(new Uint8Array(big)); // start the workers
-    const h = monitorEventLoopDelay({ resolution: 5 });
-    h.enable();
-    await Promise.all(Array.from({ length: 6 }, () => p.hashBytes(new Uint8Array(big))));
-    h.disable();
-    const maxLagMs = h.max / 1e6;
-    expect(maxLagMs).toBeLessThan(Math.max(60, inThread / 3));
+  it('keeps the calling thread responsive while it hashes large images (time lost by this thread, against hashing in it, same run)', async () => {
+    // 48 MP: long enough a PDQ (about 100 ms in this thread) to stand out from scheduling noise on a busy machine.
+    const big = await sharp(files[0]!).resize(8000, 6000, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+    // How long this thread could not run timers: every late tick of a 5 ms interval, summed.
+    const timeLost = async (work: () => Promise<unknown>): Promise<number> => {
+      let lost = 0;
+      let last = performance.now();
+      const tick = setInterval(() => {
+        const now = performance.now();
+        lost += Math.max(0, now - last - 5);
+        last = now;
+      }, 5);
+      try {
+        await work();
+      } finally {
+        clearInterval(tick);
+      }
+      return lost;
+    };
+    const images = 3;
+    // One decoder, so a core is left for this thread even on a 2-core machine.
+    const p = pool({ workers: 1 });
+    await p.hashBytes(new Uint8Array(big)); // start the decoder
+    // Best of three rounds, alternating: other load on the machine steals time from either now and then; blocking
+    // this thread would cost the pool time in every round.
+    let inThread = Infinity;
+    let inPool = Infinity;
+    for (let round = 0; round < 3; round++) {
+      // The reference: the same images hashed in this thread block it for each PDQ.
+      const t = await timeLost(async () => {
+        for (let i = 0; i < images; i++) await hashBytes(big);
+      });
+      inThread = Math.min(inThread, t / images);
+      const q = await timeLost(() => Promise.all(Array.from({ length: images }, () => p.hashBytes(new Uint8Array(big)))));
+      inPool = Math.min(inPool, q / images);
+    }
+    const line = `time lost per image: ${inPool.toFixed(1)} ms with the pool, ${inThread.toFixed(1)} ms hashing in this thread`;
+    console.log(line);
+    expect(inPool, line).toBeLessThan(inThread / 3);
   }, 120_000);
 });
 
