@@ -137,7 +137,7 @@ export function createHandlers(services: Services): ContractHandlers {
 
     'banks.list': () => services.banks.list(),
     'banks.create': (input, ctx) => {
-      if (services.banks.byName(input.name)) throw new ContractError('conflict', `A bank named ${input.name} already exists`);
+      if (services.banks.find(input.name)) throw new ContractError('conflict', `A bank named ${input.name} already exists`);
       const bank = services.banks.create(input);
       services.audit.append({ actor: ctx.actor, action: 'bank.create', subject: `bank:${bank.name}`, details: { kind: bank.kind } });
       return bank;
