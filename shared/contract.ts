@@ -209,6 +209,8 @@ export const ingestJobSchema = z.object({
   id: z.string(),
   kind: z.enum(['folder', 'upload', 'demo']),
   label: z.string(),
+  /** Who started it (on a team server, the signed-in moderator). */
+  actor: z.string(),
   state: z.enum(['running', 'done', 'failed']),
   total: z.number().int(),
   processed: z.number().int(),

@@ -81,6 +81,7 @@ export function startLiveUpdates(queryClient: QueryClient, onState: (live: boole
 
 const SETTINGS_KEYS: Record<string, string[]> = {
   banks: ['banks.list', 'queue.facets', 'banks.importJobs'],
+  bankImports: ['banks.importJobs'],
   actionPlans: ['settings.getActionPlans'],
   wellbeing: ['wellbeing.get'],
   hma: ['hma.getSettings'],
