@@ -174,7 +174,8 @@ export function createServices(options: ServicesOptions): Services {
   });
   const media = new MediaRepository(db, now);
   const policy = options.queuePolicy ?? LOCAL_POLICY;
-  const queue = new QueueService(db, now, changes);
+  const reviewer = options.reviewer ?? safeUserName();
+  const queue = new QueueService(db, now, changes, { audit, actor: () => reviewer });
   const claims = new ClaimService(db, now, options.claimLeaseMs ?? CLAIM_LEASE_MS, changes, policy);
   const settings = new SettingsRepository(db);
   const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now, { events: changes, sharedSkips: policy.sharedSkips });
@@ -202,7 +203,6 @@ export function createServices(options: ServicesOptions): Services {
     taskTimeoutMs: hashingSettings.timeoutSeconds * 1000,
     ...options.hashing,
   });
-  const reviewer = options.reviewer ?? safeUserName();
   const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)].map((m) => timed(m, options.observeLookup)), actor: () => reviewer, workers, now });
   matrix = new MatrixAccount({
     settings,

@@ -17,6 +17,13 @@ export function patchItem(queryClient: QueryClient, id: number, patch: (item: Qu
   queryClient.setQueryData<QueueItem>(['queue.get', id], (item) => (item ? patch(item) : item));
 }
 
+/** Told when a new report reopens an item (the queue view forgets that it decided it). */
+const reopenListeners = new Set<(queueItemId: number) => void>();
+export function onReopened(listener: (queueItemId: number) => void): () => void {
+  reopenListeners.add(listener);
+  return () => reopenListeners.delete(listener);
+}
+
 /** Who decided items this console did not (shown on their rows). */
 export const decidedElsewhere = new Map<number, { reviewer: string; status: QueueStatus }>();
 
@@ -50,6 +57,14 @@ export function startLiveUpdates(queryClient: QueryClient, onState: (live: boole
           if (decidedElsewhere.size > 5_000) decidedElsewhere.delete(decidedElsewhere.keys().next().value!);
         } else decidedElsewhere.delete(event.queueItemId);
         patchItem(queryClient, event.queueItemId, (item) => ({ ...item, status: event.status, claim: null }));
+        void queryClient.invalidateQueries({ queryKey: ['queue.get', event.queueItemId] });
+        refreshSoon();
+        break;
+      case 'reopen':
+        // A new report took a decided item back to the queue: it is open again, for whoever takes it.
+        decidedElsewhere.delete(event.queueItemId);
+        for (const listener of reopenListeners) listener(event.queueItemId);
+        patchItem(queryClient, event.queueItemId, (item) => ({ ...item, status: event.status }));
         void queryClient.invalidateQueries({ queryKey: ['queue.get', event.queueItemId] });
         refreshSoon();
         break;
