@@ -206,7 +206,7 @@ describe('bank imports in team mode: streamed through the console relay, checked
     expect(await jobDone('lena', (JSON.parse(ok.body) as { value: { jobId: string } }).value.jobId)).toMatchObject({ state: 'done', added: 3, actor: team.people.lena!.userId });
   });
 
-  it('attributes ingest uploads to the moderator who made them, in the audit and on the job', async () => {
+  it('attributes ingest uploads, pasted bank lists and Matrix options to the moderator who made them, in the audit and on the job', async () => {
     const files = await Promise.all([3, 4].map(async (seed) => ({ name: `scene-${seed}.jpg`, dataBase64: (await renderScene(seed)).toString('base64') })));
     const { jobId } = await call<{ jobId: string }>('rita', 'ingest.uploadFiles', { files });
     const jobs = await call<{ id: string; actor: string }[]>('rita', 'ingest.jobs');
@@ -217,6 +217,9 @@ describe('bank imports in team mode: streamed through the console relay, checked
     const pasted = await call<{ jobId: string }>('lena', 'banks.startImport', { bankName: 'Pasted (team)', text: csv(50_000, 5) });
     expect(await jobDone('lena', pasted.jobId)).toMatchObject({ state: 'done', actor: team.people.lena!.userId });
     expect(serverAudit('bank.import').find((a) => a.subject === 'bank:Pasted (team)')).toMatchObject({ actor: team.people.lena!.userId });
-    expect(server.app.services.audit.list(500).filter((a) => ['ingest.upload', 'bank.import'].includes(a.action) && a.actor === 'matchdesk-server')).toEqual([]);
+    // A lead's change to the Matrix options is the lead's too.
+    await call('lena', 'matrix.updateOptions', { maxDownloadMb: 64 });
+    expect(serverAudit('settings.matrix').at(0)).toMatchObject({ actor: team.people.lena!.userId });
+    expect(server.app.services.audit.list(500).filter((a) => ['ingest.upload', 'bank.import', 'settings.matrix'].includes(a.action) && a.actor === 'matchdesk-server')).toEqual([]);
   });
 });

@@ -157,9 +157,9 @@ export function createHandlers(services: Services): ContractHandlers {
     ...sessionHandlers(services),
     ...bankAdminHandlers(services),
     'matrix.status': () => services.matrix.status(),
-    'matrix.signIn': (input) => services.matrix.signIn(input),
-    'matrix.signOut': () => services.matrix.signOut(),
-    'matrix.updateOptions': (input) => services.matrix.updateOptions(input),
+    'matrix.signIn': (input, ctx) => services.matrix.signIn(input, ctx.actor),
+    'matrix.signOut': (_input, ctx) => services.matrix.signOut(ctx.actor),
+    'matrix.updateOptions': (input, ctx) => services.matrix.updateOptions(input, ctx.actor),
     'matrix.pollNow': () => services.matrix.pollNow(),
     'banks.importJson': ({ bankName, data }, ctx) => {
       const result = services.banks.importJson(bankName, data);
