@@ -3,7 +3,7 @@
 // signals. This runs the same executor over a store shaped like that run (partner banks, a confirmed-media bank that
 // grows by one entry per action) twice in one process: with the lookup as it was (every bank counted, emulated by
 // listing the banks before each action) as the reference, and as it is (one indexed row). Ends with one JSON line.
-// Env: BENCH_BANK_ROWS (signals per partner bank, default 200000), BENCH_ACTIONS (default 2000).
+// Env: BENCH_BANK_ROWS (signals per partner bank, default 200000), BENCH_ACTIONS (default 1000).
 
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -14,7 +14,7 @@ import { localExecutors } from '../electron/services/decisions/local-executors';
 import { tempDir } from '../test/helpers/temp-dir';
 
 const ROWS = Number(process.env.BENCH_BANK_ROWS ?? 200_000);
-const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 2_000);
+const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 1_000);
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 const temp = tempDir('matchdesk-bench-banks-');
