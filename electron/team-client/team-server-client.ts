@@ -143,6 +143,12 @@ export class TeamServerClient {
       if (envelope && typeof envelope === 'object' && 'ok' in envelope) return envelope;
       return { ok: false, error: { code: res.status === 413 ? 'invalid_input' : 'internal', message: `The team server answered ${res.status}` } };
     } catch (error) {
+      // The server cut the connection while the file was on its way and its answer was lost with it: most often a
+      // file over its size limit, refused from its declared length.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') {
+        return { ok: false, error: { code: 'invalid_input', message: `The team server closed the connection while the file was being sent (${code}): it may be larger than the server accepts for ${name} uploads.` } };
+      }
       return this.unreachable(error);
     }
   }
@@ -205,6 +211,12 @@ export class TeamServerClient {
       if (envelope && typeof envelope === 'object' && 'ok' in envelope) return envelope;
       return { ok: false, error: { code: res.status === 413 ? 'invalid_input' : 'internal', message: `The team server answered ${res.status}` } };
     } catch (error) {
+      // The server cut the connection while the file was on its way and its answer was lost with it: most often a
+      // file over its size limit, refused from its declared length.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') {
+        return { ok: false, error: { code: 'invalid_input', message: `The team server closed the connection while the file was being sent (${code}): it may be larger than the server accepts for ${name} uploads.` } };
+      }
       return this.unreachable(error);
     }
   }

@@ -166,6 +166,15 @@ describe('bank imports in team mode: streamed through the console relay, checked
     const tooBig = await upload('lena', { bankName: 'Too big', fileName: 'big.csv' }, big);
     expect(tooBig).toMatchObject({ ok: false, error: { code: 'invalid_input', message: expect.stringContaining('larger than the limit of 1048576 bytes') } });
 
+    // The same from the desktop: a chosen file of 2 MB, sent with its length, is refused (from the length, or cut off).
+    const large = join(temp.dir, 'large.csv');
+    writeFileSync(large, csv(0, 40_000));
+    expect(await hosts.lena!.dispatch('banks.startImport', { bankName: 'Too big', path: large })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input', message: expect.stringMatching(/larger than the (limit of 1048576 bytes|server accepts)/) },
+    });
+    expect(await call('lena', 'queue.counts')).toBeTruthy();
+
     expect(await upload('lena', { bankName: '', fileName: 'x.csv' }, Readable.from([Buffer.from(csv(0, 1))]))).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
     const banks = (await call<{ name: string }[]>('lena', 'banks.list')).map((b) => b.name);
     for (const name of ['Reviewer bank', 'Picture bank', 'Too big']) expect(banks).not.toContain(name);
