@@ -100,6 +100,8 @@ describe('reports in the console (Chromium, browser shell)', () => {
     await page.close();
   });
   it('marks an item a new report brought back after a decision, in the list and in the item', async () => {
+    // The previous window moved on to the next item and held it when it closed: let go of what it held.
+    for (const claim of await apiCall<{ sessionId: string }[]>(server, 'claims.list')) await apiCall(server, 'claims.release', { sessionId: claim.sessionId });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(server.launchUrl);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Review queue', exact: true }).click();
@@ -111,7 +113,8 @@ describe('reports in the console (Chromium, browser shell)', () => {
     await note.waitFor();
     expect(await note.textContent()).toContain('moderator-1 had marked it a false positive');
     await expect(page.getByRole('heading', { name: 'Reported by 2 users' }).isVisible()).resolves.toBe(true);
-    expect(await page.getByTestId('decide-confirm').isDisabled()).toBe(false);
+    // Decidable again once this console holds it.
+    await expect.poll(() => page.getByTestId('decide-confirm').isDisabled(), { timeout: 10_000 }).toBe(false);
     await page.close();
   });
 });

@@ -218,8 +218,12 @@ describe('bank imports in team mode: streamed through the console relay, checked
   it('attributes ingest uploads, pasted bank lists and Matrix options to the moderator who made them, in the audit and on the job', async () => {
     const files = await Promise.all([3, 4].map(async (seed) => ({ name: `scene-${seed}.jpg`, dataBase64: (await renderScene(seed)).toString('base64') })));
     const { jobId } = await call<{ jobId: string }>('rita', 'ingest.uploadFiles', { files });
-    const jobs = await call<{ id: string; actor: string }[]>('rita', 'ingest.jobs');
-    expect(jobs.find((j) => j.id === jobId)).toMatchObject({ actor: team.people.rita!.userId });
+    let job: { id: string; actor: string; state: string } | undefined;
+    for (const deadline = Date.now() + 60_000; !job || job.state === 'running'; await new Promise((r) => setTimeout(r, 200))) {
+      if (Date.now() > deadline) throw new Error(`ingest job ${jobId} did not finish`);
+      job = (await call<{ id: string; actor: string; state: string }[]>('rita', 'ingest.jobs')).find((j) => j.id === jobId);
+    }
+    expect(job).toMatchObject({ actor: team.people.rita!.userId, state: 'done' });
     const entry = serverAudit('ingest.upload').find((a) => (JSON.parse(a.details_json) as { jobId: string }).jobId === jobId);
     expect(entry).toMatchObject({ actor: team.people.rita!.userId });
     // Pasted text (banks.startImport {text}) too: the lead, not the server.
