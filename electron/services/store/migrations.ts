@@ -501,4 +501,12 @@ export const migrations: Migration[] = [
       CREATE INDEX queue_reopenings_decision ON queue_reopenings (decision_id);
     `,
   },
+  {
+    version: 15,
+    name: "bank entries an action added, found by the action's tag (a re-run, an undo) without reading the whole bank",
+    sql: `
+      CREATE INDEX bank_content_action_tag ON bank_content (bank_id, json_extract(metadata_json, '$.actionTag'))
+        WHERE json_extract(metadata_json, '$.actionTag') IS NOT NULL;
+    `,
+  },
 ];
