@@ -151,6 +151,11 @@ export const queueItemSchema = z.object({
   skippedByMe: z.boolean().optional(),
   /** Who escalated it, for an escalated item (its second review goes to someone else). */
   escalatedBy: z.string().nullable().optional(),
+  /** The latest time a new report took it back to the queue after a decision (false positive or skip), and from what. */
+  reopened: z
+    .object({ at: z.number().int(), previousStatus: queueStatusSchema, decidedBy: z.string().nullable() })
+    .nullable()
+    .optional(),
 });
 
 /** One user report of a Matrix event (reason and score as the reporter gave them: untrusted text). */
@@ -209,6 +214,8 @@ export const ingestJobSchema = z.object({
   id: z.string(),
   kind: z.enum(['folder', 'upload', 'demo']),
   label: z.string(),
+  /** Who started it (on a team server, the signed-in moderator). */
+  actor: z.string(),
   state: z.enum(['running', 'done', 'failed']),
   total: z.number().int(),
   processed: z.number().int(),

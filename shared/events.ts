@@ -16,6 +16,8 @@ export const changeEventSchema = z.discriminatedUnion('type', [
     reviewer: z.string(),
   }),
   z.object({ type: z.literal('undo'), queueItemId: z.number().int(), decisionId: z.number().int(), status: queueStatusSchema, by: z.string() }),
+  /** A new report took a decided item (false positive, skipped) back to the queue. */
+  z.object({ type: z.literal('reopen'), queueItemId: z.number().int(), status: queueStatusSchema, previousStatus: queueStatusSchema }),
   /** New items, or new matches on items, from ingest. */
   z.object({ type: z.literal('queue'), queueItemIds: z.array(z.number().int()) }),
   /** Banks, severities, action plans or other shared settings changed: refetch what shows them. */

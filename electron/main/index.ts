@@ -66,6 +66,7 @@ if (!app.requestSingleInstanceLock()) {
       localKind: 'ipc',
       clientLabel: `Matchdesk desktop on ${hostname()}`,
       pickFolder,
+      pickImportFile,
       ...(process.env.MATCHDESK_TEAM_CA ? { teamCa: readFileSync(process.env.MATCHDESK_TEAM_CA, 'utf8') } : {}),
       openLocal: () => {
         const services = createServices({

@@ -72,6 +72,8 @@ export const serverConfigSchema = z
         maxBodyMb: z.number().min(0.1).max(1024).default(16),
         /** ingest.uploadFiles (base64 media). */
         maxUploadMb: z.number().min(1).max(4096).default(256),
+        /** A bank file (POST /upload/bank-import), streamed to disk while it is read. */
+        maxBankImportMb: z.number().min(1).max(65_536).default(4096),
       })
       .strict()
       .prefault({}),

@@ -5,6 +5,9 @@ import type { ContractHandlers } from '../../shared/contract';
 import { ContractError } from '../../shared/result';
 import type { Services } from '../services/app-services';
 import type { ContextDispatch } from '../services/api/dispatcher';
+import { authorise } from '../services/api/authorisation';
+import { bankImportUploadRoute } from '../services/api/upload-routes';
+import { refuseUpload, serveUpload } from '../web/serve-upload';
 import { STATUS_FOR } from '../http/status';
 import { bearerToken, errorFor, HttpError, readJson, sendJson } from './http-kit';
 import type { EventStreams } from './event-streams';
@@ -26,7 +29,8 @@ export interface TeamApiDeps {
   perAddress: RateLimiter;
   /** Server name → the URL that answers its OpenID userinfo. */
   trustedHomeservers: () => Promise<ReadonlyMap<string, string>>;
-  limits: { bodyBytes: number; uploadBytes: number };
+  /** uploadBytes: ingest.uploadFiles (base64 media, read into memory); bankImportBytes: a bank file (streamed to disk). */
+  limits: { bodyBytes: number; uploadBytes: number; bankImportBytes: number };
   fetchFn?: typeof fetch;
 }
 
@@ -133,6 +137,25 @@ export function teamApiRoutes(deps: TeamApiDeps): Route[] {
         const input = await readJson(req, res, name === 'ingest.uploadFiles' ? deps.limits.uploadBytes : deps.limits.bodyBytes);
         const envelope = await deps.dispatch(name, input, ctx);
         sendJson(res, envelope.ok ? 200 : STATUS_FOR[envelope.error.code], envelope, headers);
+      },
+    },
+    {
+      // A bank file, streamed to the server's disk (never held whole) and imported in the background as the caller.
+      method: 'POST',
+      path: '/upload/bank-import',
+      async handle({ req, res, url, headers }) {
+        let ctx: CallContext;
+        try {
+          ({ ctx } = authenticate(deps, req));
+          const denied = authorise('banks.startImport', ctx);
+          if (denied) throw errorFor(denied.code, denied.message);
+        } catch (error) {
+          // Refused before reading: a small body is drained (the console reads the answer), a large one cut off.
+          if (error instanceof HttpError) return refuseUpload(req, res, error.status, error.code, error.message, { ...headers, ...error.headers });
+          throw error;
+        }
+        const route = bankImportUploadRoute(services, { maxBytes: deps.limits.bankImportBytes, actor: () => ctx.actor });
+        await serveUpload(req, res, route, url.searchParams, headers);
       },
     },
     {

@@ -71,6 +71,9 @@ export async function startTeamServer(options: TeamServerOptions): Promise<TeamS
     transport: 'http',
     secrets: new FileSecretStore(join(config.dataDir, 'secrets.json'), plainCodec),
     reviewer: SERVER_ACTOR,
+    role: 'server',
+    // Consoles upload bank files (POST /upload/bank-import); a path names a file on the caller's machine, not here.
+    localFileImports: false,
     workers: config.workers ?? Math.max(1, availableParallelism() - 1),
     resumeMatrix: false,
     // The outbox starts once the service account is signed in: Matrix actions claimed before would find no client.
@@ -188,7 +191,11 @@ export async function startTeamServer(options: TeamServerOptions): Promise<TeamS
       perSession: new RateLimiter(config.sessions.ratePerSecond, config.sessions.burst),
       perAddress: new RateLimiter(1, 30),
       trustedHomeservers,
-      limits: { bodyBytes: Math.round(config.limits.maxBodyMb * 1024 * 1024), uploadBytes: Math.round(config.limits.maxUploadMb * 1024 * 1024) },
+      limits: {
+        bodyBytes: Math.round(config.limits.maxBodyMb * 1024 * 1024),
+        uploadBytes: Math.round(config.limits.maxUploadMb * 1024 * 1024),
+        bankImportBytes: Math.round(config.limits.maxBankImportMb * 1024 * 1024),
+      },
       ...(options.fetchFn ? { fetchFn: options.fetchFn } : {}),
     }),
     ...(options.extraRoutes?.(app) ?? []),

@@ -123,6 +123,7 @@ export interface Services {
 const DEFAULT_RETENTION_MS = 30 * 24 * 3600 * 1000;
 const PURGE_INTERVAL_MS = 3600 * 1000;
 const LOOKUP_RETRY_TICK_MS = 5_000;
+const IMPORT_PROGRESS_EVERY_MS = 1_000;
 
 /** Builds every domain service over one data directory. Imports nothing from electron: runs under plain Node. */
 export function createServices(options: ServicesOptions): Services {
@@ -137,11 +138,20 @@ export function createServices(options: ServicesOptions): Services {
   const auditSeal = new AuditSeal(audit, options.secrets, now);
   const banks = new BankRepository(db, now);
   const matcher = new LocalMatcher(db, banks, now);
+  const changes = new ChangeFeed(now);
+  // Consoles showing bank imports refresh on these: a start and an end (the bank list), progress at most once a second.
+  let importProgressAt = -Infinity;
   const bankImports = new BankImportJobs({
     db,
     banks,
     spoolDir: join(options.dataDir, 'bank-imports'),
-    onDone: (job) =>
+    onStart: () => changes.publish({ type: 'settings', area: 'banks' }),
+    onProgress: () => {
+      if (performance.now() - importProgressAt < IMPORT_PROGRESS_EVERY_MS) return;
+      importProgressAt = performance.now();
+      changes.publish({ type: 'settings', area: 'bankImports' });
+    },
+    onDone: (job) => {
       audit.append({
         actor: job.actor,
         action: 'bank.import',
@@ -156,14 +166,16 @@ export function createServices(options: ServicesOptions): Services {
           rejected: job.rejectedCount,
           error: job.error,
         },
-      }),
+      });
+      changes.publish({ type: 'settings', area: 'banks' });
+    },
     log: options.log,
     now,
   });
   const media = new MediaRepository(db, now);
-  const changes = new ChangeFeed(now);
   const policy = options.queuePolicy ?? LOCAL_POLICY;
-  const queue = new QueueService(db, now, changes);
+  const reviewer = options.reviewer ?? safeUserName();
+  const queue = new QueueService(db, now, changes, { audit, actor: () => reviewer });
   const claims = new ClaimService(db, now, options.claimLeaseMs ?? CLAIM_LEASE_MS, changes, policy);
   const settings = new SettingsRepository(db);
   const decisions = new DecisionService(db, audit, () => settings.get('actionPlans', actionPlanSchema), now, { events: changes, sharedSkips: policy.sharedSkips });
@@ -191,7 +203,6 @@ export function createServices(options: ServicesOptions): Services {
     taskTimeoutMs: hashingSettings.timeoutSeconds * 1000,
     ...options.hashing,
   });
-  const reviewer = options.reviewer ?? safeUserName();
   const ingest = new IngestService({ db, pool, media, queue, audit, vault, matchers: [localMediaMatcher(matcher), hmaMediaMatcher(hma)].map((m) => timed(m, options.observeLookup)), actor: () => reviewer, workers, now });
   matrix = new MatrixAccount({
     settings,

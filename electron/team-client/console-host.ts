@@ -1,7 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ZodError } from 'zod';
 import { consoleContract, isConsoleCallName, type ConsoleCallName, type ConsoleStatus } from '../../shared/console-contract';
+import { contract } from '../../shared/contract';
 import type { ConsoleEvent } from '../../shared/events';
 import type { Envelope } from '../../shared/result';
 import type { Services } from '../services/app-services';
@@ -23,6 +26,8 @@ export interface ConsoleHostOptions {
   /** Opens this machine's services (only when the console works locally) and their contract. */
   openLocal: () => { services: Services; dispatch: Dispatch };
   pickFolder?: () => Promise<string | null>;
+  /** The native file dialog for bank imports (desktop); in team mode the chosen file is uploaded to the server. */
+  pickImportFile?: () => Promise<string | null>;
   /** What the sessions view shows for this console, e.g. "Matchdesk desktop on ws-12". */
   clientLabel: string;
   /** A CA (PEM) to trust for the team server, for servers with a private CA. */
@@ -74,8 +79,8 @@ export class ConsoleHost {
   };
 
   /**
-   * A streamed upload (POST /upload/<name> on an HTTP host): into this machine's services locally. In team mode the
-   * upload is not relayed yet: it answers that the team server takes none.
+   * A streamed upload (POST /upload/<name> on an HTTP host): into this machine's services locally; in team mode
+   * streamed on to the server's own upload route with the session token (the server checks the role and the size).
    */
   uploadRoute(name: 'bank-import'): UploadRoute {
     return {
@@ -83,8 +88,7 @@ export class ConsoleHost {
       handle: async (body, params) => {
         await this.ready;
         if (this.mode.mode === 'local') return bankImportUploadRoute(this.openLocal().services).handle(body, params);
-        body.resume();
-        return { ok: false, error: { code: 'unavailable', message: `Uploads (${name}) to a team server are not supported yet` } };
+        return this.relayUpload(name, Object.fromEntries(params), body);
       },
     };
   }
@@ -210,6 +214,11 @@ export class ConsoleHost {
     let answer: Envelope<unknown>;
     if (name === 'ingest.pickFolder') {
       answer = { ok: true, value: { path: this.options.pickFolder ? await this.options.pickFolder() : null } };
+    } else if (name === 'banks.pickImportFile') {
+      answer = { ok: true, value: { path: this.options.pickImportFile ? await this.options.pickImportFile() : null } };
+    } else if (name === 'banks.startImport' && input && typeof input === 'object' && typeof (input as { path?: unknown }).path === 'string') {
+      // The server reads no paths: the file chosen on this machine is uploaded, streamed.
+      return this.uploadImportFile(input);
     } else if (name === 'ingest.importFolder' && input && typeof input === 'object' && typeof (input as { path?: unknown }).path === 'string') {
       answer = await uploadFolder((input as { path: string }).path, (files) => client.call(token, 'ingest.uploadFiles', { files }));
     } else {
@@ -218,6 +227,38 @@ export class ConsoleHost {
     if (!answer.ok) this.noteAccess(answer.error.code, answer.error.message);
     else if (name === 'app.info') answer = { ok: true, value: { ...(answer.value as object), transport: this.options.localKind } };
     return answer;
+  }
+
+  private async relayUpload(name: string, params: Record<string, string>, body: Readable, length?: number): Promise<Envelope<unknown>> {
+    const token = this.token();
+    if (!token) return { ok: false, error: { code: 'unauthorized', message: this.access?.message ?? 'Sign in to the team server' } };
+    const answer = await this.teamClient().upload(token, name, params, body, length);
+    if (!answer.ok) this.noteAccess(answer.error.code, answer.error.message);
+    return answer;
+  }
+
+  /** banks.startImport of a file on this machine, in team mode: the same upload the browser shell makes. */
+  private async uploadImportFile(raw: unknown): Promise<Envelope<unknown>> {
+    const parsed = contract['banks.startImport'].input.safeParse(raw);
+    if (!parsed.success) return { ok: false, error: { code: 'invalid_input', message: 'Invalid input for banks.startImport', issues: issues(parsed.error) } };
+    const { bankName, format, newBankKind, path } = parsed.data;
+    let size: number;
+    try {
+      const info = await stat(path!);
+      if (!info.isFile()) throw new Error('not a file');
+      size = info.size;
+    } catch {
+      return { ok: false, error: { code: 'not_found', message: `No file at ${path}` } };
+    }
+    const params: Record<string, string> = { bankName, fileName: basename(path!) || 'import' };
+    if (format) params.format = format;
+    if (newBankKind) params.newBankKind = newBankKind;
+    const file = createReadStream(path!);
+    try {
+      return await this.relayUpload('bank-import', params, file, size);
+    } finally {
+      file.destroy();
+    }
   }
 
   private noteAccess(code: string, message: string): void {

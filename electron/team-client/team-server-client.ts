@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import type { Role } from '../../shared/call-context';
 import { accessEventSchema, type AccessEvent, type Pushed } from '../../shared/events';
 import type { Envelope } from '../../shared/result';
@@ -142,6 +143,80 @@ export class TeamServerClient {
       if (envelope && typeof envelope === 'object' && 'ok' in envelope) return envelope;
       return { ok: false, error: { code: res.status === 413 ? 'invalid_input' : 'internal', message: `The team server answered ${res.status}` } };
     } catch (error) {
+      // The server cut the connection while the file was on its way and its answer was lost with it: most often a
+      // file over its size limit, refused from its declared length.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') {
+        return { ok: false, error: { code: 'invalid_input', message: `The team server closed the connection while the file was being sent (${code}): it may be larger than the server accepts for ${name} uploads.` } };
+      }
+      return this.unreachable(error);
+    }
+  }
+
+  /**
+   * Streams a file to one of the server's upload routes (POST /upload/<name>) with the session token: the body is piped
+   * as it comes (never held whole), with Content-Length when known, chunked otherwise. If the server answers before
+   * the body is all sent (a refusal), sending stops and its answer is returned.
+   */
+  async upload(token: string, name: string, params: Record<string, string>, body: Readable, length?: number): Promise<Envelope<unknown>> {
+    const target = new URL(`${this.url}/upload/${encodeURIComponent(name)}?${new URLSearchParams(params).toString()}`);
+    try {
+      const res = await new Promise<{ status: number; json: unknown }>((resolve, reject) => {
+        let answered = false;
+        const req = (this.secure ? httpsRequest : httpRequest)(
+          target,
+          {
+            method: 'POST',
+            agent: this.agent,
+            headers: {
+              Accept: 'application/json',
+              Authorization: `Bearer ${token}`,
+              'Content-Type': 'application/octet-stream',
+              ...(length !== undefined ? { 'Content-Length': length } : {}),
+            },
+            timeout: 120_000,
+          },
+          (answer) => {
+            answered = true;
+            // An early answer is a refusal: stop sending (the server closes or drains what is on the way).
+            if (!body.readableEnded) body.unpipe(req);
+            const chunks: Buffer[] = [];
+            let size = 0;
+            answer.on('data', (c: Buffer) => {
+              size += c.length;
+              if (size <= 1024 * 1024) chunks.push(c);
+            });
+            answer.on('end', () => {
+              let json: unknown = null;
+              try {
+                json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+              } catch {
+                /* not an envelope: the status says what happened */
+              }
+              resolve({ status: answer.statusCode ?? 0, json });
+              if (!req.writableFinished) req.destroy();
+            });
+            answer.on('error', reject);
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        // A server that refuses mid-body may reset the connection as it answers: its answer, if read, stands.
+        req.on('error', (error) => {
+          if (!answered) reject(error);
+        });
+        body.once('error', (error) => req.destroy(error));
+        body.pipe(req);
+      });
+      const envelope = res.json as Envelope<unknown> | null;
+      if (envelope && typeof envelope === 'object' && 'ok' in envelope) return envelope;
+      return { ok: false, error: { code: res.status === 413 ? 'invalid_input' : 'internal', message: `The team server answered ${res.status}` } };
+    } catch (error) {
+      // The server cut the connection while the file was on its way and its answer was lost with it: most often a
+      // file over its size limit, refused from its declared length.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') {
+        return { ok: false, error: { code: 'invalid_input', message: `The team server closed the connection while the file was being sent (${code}): it may be larger than the server accepts for ${name} uploads.` } };
+      }
       return this.unreachable(error);
     }
   }

@@ -17,6 +17,13 @@ export function patchItem(queryClient: QueryClient, id: number, patch: (item: Qu
   queryClient.setQueryData<QueueItem>(['queue.get', id], (item) => (item ? patch(item) : item));
 }
 
+/** Told when a new report reopens an item (the queue view forgets that it decided it). */
+const reopenListeners = new Set<(queueItemId: number) => void>();
+export function onReopened(listener: (queueItemId: number) => void): () => void {
+  reopenListeners.add(listener);
+  return () => reopenListeners.delete(listener);
+}
+
 /** Who decided items this console did not (shown on their rows). */
 export const decidedElsewhere = new Map<number, { reviewer: string; status: QueueStatus }>();
 
@@ -53,6 +60,14 @@ export function startLiveUpdates(queryClient: QueryClient, onState: (live: boole
         void queryClient.invalidateQueries({ queryKey: ['queue.get', event.queueItemId] });
         refreshSoon();
         break;
+      case 'reopen':
+        // A new report took a decided item back to the queue: it is open again, for whoever takes it.
+        decidedElsewhere.delete(event.queueItemId);
+        for (const listener of reopenListeners) listener(event.queueItemId);
+        patchItem(queryClient, event.queueItemId, (item) => ({ ...item, status: event.status }));
+        void queryClient.invalidateQueries({ queryKey: ['queue.get', event.queueItemId] });
+        refreshSoon();
+        break;
       case 'queue':
         refreshSoon();
         void queryClient.invalidateQueries({ queryKey: ['queue.facets'] });
@@ -81,6 +96,7 @@ export function startLiveUpdates(queryClient: QueryClient, onState: (live: boole
 
 const SETTINGS_KEYS: Record<string, string[]> = {
   banks: ['banks.list', 'queue.facets', 'banks.importJobs'],
+  bankImports: ['banks.importJobs'],
   actionPlans: ['settings.getActionPlans'],
   wellbeing: ['wellbeing.get'],
   hma: ['hma.getSettings'],

@@ -102,10 +102,29 @@ describe('streamed bank import upload (browser shell; the team server mounts the
     expect(services.banks.list().map((b) => b.name)).not.toContain('Binary');
   });
 
+  it("tells the consoles about an import: its start and end (banks), its progress at most once a second", async () => {
+    const seen: { area: string; at: number }[] = [];
+    const unsubscribe = services.changes.subscribe((e) => {
+      if (e.type === 'settings') seen.push({ area: e.area, at: performance.now() });
+    });
+    try {
+      const started = performance.now();
+      const job = await services.bankImports.startFromText(`signal_type,signal,label\n${Array.from({ length: 2000 }, (_, i) => `md5,${MD5(100_000 + i)},r`).join('\n')}\n`, { bankName: 'Told', actor: 'someone' });
+      expect(seen.filter((e) => e.area === 'banks')).toHaveLength(1);
+      expect(await waitDone(job.id)).toMatchObject({ state: 'done', added: 2000 });
+      await services.bankImports.idle(); // the end is told once its spool file is gone
+      expect(seen.filter((e) => e.area === 'banks')).toHaveLength(2);
+      const progress = seen.filter((e) => e.area === 'bankImports');
+      expect(progress.length).toBeLessThanOrEqual(1 + Math.floor((performance.now() - started) / 1000));
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it('a server that refuses local paths says so; pasted text still imports', async () => {
     const path = join(temp.dir, 'local.csv');
     writeFileSync(path, `md5,${MD5(5)},x\n`);
-    expect(await localDispatch(services)('banks.startImport', { bankName: 'Local', path })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await localDispatch(services)('banks.startImport', { bankName: 'Local', path })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     const started = await localDispatch(services)('banks.startImport', { bankName: 'Pasted', format: 'csv', text: `md5,${MD5(5)},x\n` });
     expect(started.ok).toBe(true);
     if (started.ok) expect(await waitDone((started.value as { jobId: string }).jobId)).toMatchObject({ state: 'done', added: 1 });

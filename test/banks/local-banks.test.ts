@@ -46,6 +46,25 @@ describe('local banks', () => {
     expect(result.bank).toMatchObject({ name: 'Bank One', contentCount: 3, signalCount: 3, pdqThreshold: 31, kind: 'positive' });
   });
 
+  it('looks a bank up by name in one row (find: settings only; byName: that bank with its counts), as list() shows it', () => {
+    const { banks } = setup();
+    banks.importCsv('Bank One', `md5,${MD5},a\npdq,${PDQ_A},b\n`);
+    banks.create({ name: 'Allow', kind: 'negative', severity: 10, pdqThreshold: 12 });
+    banks.update('Allow', { enabled: false });
+    for (const listed of banks.list()) {
+      const { contentCount, signalCount, ...settings } = listed;
+      expect(banks.byName(listed.name)).toEqual(listed);
+      expect(banks.find(listed.name)).toEqual(settings);
+      expect(banks.ensure({ name: listed.name })).toEqual(settings);
+      expect(contentCount + signalCount).toBeGreaterThanOrEqual(0);
+    }
+    expect(banks.byName('Bank One')).toMatchObject({ contentCount: 2, signalCount: 2 });
+    expect(banks.find('Allow')).toMatchObject({ kind: 'negative', severity: 10, pdqThreshold: 12, enabled: false });
+    expect(banks.find('bank one')).toBeNull();
+    expect(banks.byName('Nope')).toBeNull();
+    expect(banks.ensure({ name: 'New', kind: 'negative' })).toMatchObject({ name: 'New', kind: 'negative', enabled: true });
+  });
+
   it('matches exact MD5/SHA-256 and PDQ within the bank threshold, like HMA', () => {
     const { banks, matcher } = setup();
     banks.importCsv('B', `pdq,${PDQ_A},bridge\nmd5,${MD5},m\nsha256,${SHA},s`);

@@ -40,6 +40,30 @@ describe('decisions and their planned actions', () => {
     expect(f.queue.get(id).status).toBe('pending');
   });
 
+  it('the background loop works through a backlog without waiting a tick between batches, and waits when nothing is due', async () => {
+    const f = fixture();
+    const { calls, executors } = recordingExecutors();
+    const outbox = new OutboxDispatcher(f.db, f.audit, { ...executors, ...localExecutors(f.banks) }, { now: () => f.clock.now });
+    for (let i = 0; i < 40; i++) f.decisions.decide({ id: f.addItem({ matrix: true }), verdict: 'confirm', reviewer: 'alice' });
+    f.clock.now += f.plan.undoWindowMs;
+    const open = () => (f.db.prepare("SELECT COUNT(*) AS n FROM actions WHERE state != 'done'").get() as { n: number }).n;
+    expect(open()).toBe(160); // more than three batches of 50
+    outbox.start(60_000); // a tick a minute: only going on at once after a full batch can finish in time
+    try {
+      for (const deadline = Date.now() + 10_000; open() > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+      expect(open()).toBe(0);
+      // Idle now: a new action waits for the next tick (a minute away), the loop does not spin.
+      f.decisions.decide({ id: f.addItem({ matrix: true }), verdict: 'confirm', reviewer: 'alice' });
+      f.clock.now += f.plan.undoWindowMs;
+      const before = calls.length;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(calls.length).toBe(before);
+      expect(open()).toBe(4);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
   it('undo inside the window cancels every action: nothing reaches the homeserver', async () => {
     const f = fixture();
     const { calls, executors } = recordingExecutors();

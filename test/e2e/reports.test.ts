@@ -37,6 +37,25 @@ describe('reports in the console (Chromium, browser shell)', () => {
         text: HOSTILE,
       });
     }
+    // A picture-less report a moderator dismissed, reported again afterwards: back in the queue, marked.
+    const meme = (id: number, reporter: string) =>
+      services.matrix.ingest.handleReport({
+        report: { id, reporter, reason: id === 200 ? 'offensive' : 'this one is aimed at me', score: -50, receivedTs: Date.now() - 30_000 + id },
+        roomId: ROOM,
+        roomName: 'Lobby',
+        eventId: '$meme',
+        matrixToLink: `https://matrix.to/#/${encodeURIComponent(ROOM)}/%24meme`,
+        kind: 'content',
+        sender: '@joker:hs.test',
+        originServerTs: Date.now() - 90_000,
+        eventType: 'm.room.message',
+        msgtype: 'm.text',
+        text: 'a harmless joke, or is it',
+      });
+    await meme(200, '@alice:hs.test');
+    const memeItem = (services.db.prepare("SELECT id FROM queue_items WHERE event_id = '$meme'").get() as { id: number }).id;
+    services.decisions.decide({ id: memeItem, verdict: 'false_positive', reviewer: 'moderator-1' });
+    await meme(201, '@carol:hs.test');
     await services.close();
     browser = await launchChromium();
     server = await startWebServer(dataDir);
@@ -54,7 +73,7 @@ describe('reports in the console (Chromium, browser shell)', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.launchUrl);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Review queue', exact: true }).click();
-    const row = page.getByTestId('queue-item').first();
+    const row = page.getByTestId('queue-item').filter({ hasText: 'Message from @spammer:hs.test' });
     await expect(row.textContent()).resolves.toContain('Message from @spammer:hs.test');
     await expect(row.textContent()).resolves.toContain('No bank match · reported ×2');
     await row.locator('button').click();
@@ -78,6 +97,24 @@ describe('reports in the console (Chromium, browser shell)', () => {
     const listed = await apiCall<{ items: { id: number }[] }>(server, 'queue.list', { status: 'false_positive', trigger: 'reported_only' });
     expect(listed.items.map((i) => i.id)).toEqual([id]);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+  it('marks an item a new report brought back after a decision, in the list and in the item', async () => {
+    // The previous window moved on to the next item and held it when it closed: let go of what it held.
+    for (const claim of await apiCall<{ sessionId: string }[]>(server, 'claims.list')) await apiCall(server, 'claims.release', { sessionId: claim.sessionId });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(server.launchUrl);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Review queue', exact: true }).click();
+    const row = page.getByTestId('queue-item').filter({ hasText: 'Message from @joker:hs.test' });
+    await expect(row.getByTestId('reported-again').textContent()).resolves.toContain('reported again after a decision');
+    expect(await row.getAttribute('data-status')).toBe('pending');
+    await row.locator('button').click();
+    const note = page.getByTestId('reopened-note');
+    await note.waitFor();
+    expect(await note.textContent()).toContain('moderator-1 had marked it a false positive');
+    await expect(page.getByRole('heading', { name: 'Reported by 2 users' }).isVisible()).resolves.toBe(true);
+    // Decidable again once this console holds it.
+    await expect.poll(() => page.getByTestId('decide-confirm').isDisabled(), { timeout: 10_000 }).toBe(false);
     await page.close();
   });
 });

@@ -6,6 +6,7 @@ import { QueueService, type NewMatch } from '../../electron/services/queue/queue
 import { DecisionService } from '../../electron/services/decisions/decision-service';
 import { actionPlanSchema } from '../../electron/services/decisions/action-plans';
 import { statsOverview } from '../../electron/services/queue/stats';
+import { ChangeFeed } from '../../electron/services/events/change-feed';
 import { EXTRA_REPORT_BONUS, MAX_COUNTED_REPORTS, REPORT_BONUS, reportBonus } from '../../electron/services/queue/priority';
 
 const T0 = 1_700_000_000_000;
@@ -14,8 +15,10 @@ function setup() {
   const db = openDatabase(':memory:');
   const clock = { now: T0 };
   const now = () => clock.now;
-  const queue = new QueueService(db, now);
-  const decisions = new DecisionService(db, new AuditLog(db, now), () => actionPlanSchema.parse(undefined), now);
+  const audit = new AuditLog(db, now);
+  const feed = new ChangeFeed(now);
+  const queue = new QueueService(db, now, feed, { audit, actor: () => 'matchdesk-test' });
+  const decisions = new DecisionService(db, audit, () => actionPlanSchema.parse(undefined), now);
   let n = 0;
   let reportId = 0;
   /** A Matrix event's media row; matches and reports are added separately. */
@@ -31,7 +34,7 @@ function setup() {
   const match = (m: Partial<NewMatch> = {}): NewMatch => ({ matcher: 'local', bankName: 'B', contentRef: '1', signalType: 'md5', signal: null, distance: 0, label: null, severity: 50, ...m });
   const report = (mediaId: number, opts: { reporter?: string; reason?: string; id?: number } = {}) =>
     queue.recordReport(mediaId, { id: opts.id ?? ++reportId, eventId: `$e${mediaId}`, roomId: '!r:hs.test', reporter: opts.reporter ?? `@u${reportId}:hs.test`, reason: opts.reason ?? 'spam', score: -100, receivedTs: clock.now });
-  return { db, clock, queue, decisions, media, match, report };
+  return { db, clock, audit, feed, queue, decisions, media, match, report };
 }
 
 const ids = (r: { items: { id: number }[] }) => r.items.map((i) => i.id);
@@ -140,6 +143,95 @@ describe('reports in the queue', () => {
     expect(row('reported_only')).toMatchObject({ arrived: 1, open: 0, reports: 1, false_positive: 1, confirm: 0 });
     expect(row('matched_only')).toMatchObject({ arrived: 1, open: 0, reports: 0, confirm: 1 });
     expect(row('reported_and_matched')).toMatchObject({ arrived: 1, open: 1, reports: 2, confirm: 0 });
+  });
+});
+
+describe('a report on an item already decided', () => {
+  it('takes an item judged a false positive or skipped back to pending, with an audit entry, an event and a marker', () => {
+    const f = setup();
+    const pushed: unknown[] = [];
+    f.feed.subscribe((e) => pushed.push(e));
+    const fp = f.report(f.media()).queueItemId;
+    const skipped = f.queue.enqueue(f.media(), [f.match()]);
+    f.clock.now += 60_000;
+    const decision = f.decisions.decide({ id: fp, verdict: 'false_positive', reviewer: '@rita:hs.test' });
+    f.decisions.decide({ id: skipped, verdict: 'skip', reviewer: '@rita:hs.test' });
+    expect(f.queue.get(fp).reopened).toBeNull();
+    f.clock.now += 60_000;
+    expect(f.report(f.queue.get(fp).media.id, { reporter: '@bob:hs.test' })).toMatchObject({ added: true, reportCount: 2, reopenedFrom: 'false_positive' });
+    expect(f.report(f.queue.get(skipped).media.id)).toMatchObject({ added: true, reopenedFrom: 'skipped' });
+    expect(f.queue.get(fp)).toMatchObject({ status: 'pending', reportCount: 2, reopened: { at: f.clock.now, previousStatus: 'false_positive', decidedBy: '@rita:hs.test' } });
+    expect(f.queue.get(skipped)).toMatchObject({ status: 'pending', reopened: { previousStatus: 'skipped' } });
+    expect(ids(f.queue.list({ limit: 10, offset: 0, status: 'pending' })).sort()).toEqual([fp, skipped].sort());
+    // The decision stands (its actions are not undone by a report); the item can be decided again.
+    expect(f.queue.get(fp).decisions).toMatchObject([{ id: decision.decision.id, verdict: 'false_positive', undoneAt: null }]);
+    expect(f.decisions.decide({ id: fp, verdict: 'confirm', reviewer: '@lena:hs.test' }).status).toBe('confirmed');
+    const entry = f.audit.list(20).find((a) => a.action === 'queue.reopen' && a.subject === `queue:${fp}`)!;
+    expect(entry.actor).toBe('matchdesk-test');
+    expect(JSON.parse(entry.details_json)).toMatchObject({ from: 'false_positive', to: 'pending', decisionId: decision.decision.id, decidedBy: '@rita:hs.test', reporter: '@bob:hs.test' });
+    expect(pushed).toContainEqual(expect.objectContaining({ type: 'reopen', queueItemId: fp, status: 'pending', previousStatus: 'false_positive' }));
+  });
+
+  it('leaves a confirmed item (already acted on) and an escalated one (already awaiting a second look) where they are; a report delivered again reopens nothing', () => {
+    const f = setup();
+    const confirmed = f.report(f.media()).queueItemId;
+    const escalated = f.report(f.media()).queueItemId;
+    const fp = f.media();
+    const fpId = f.report(fp, { id: 900 }).queueItemId;
+    f.decisions.decide({ id: confirmed, verdict: 'confirm', reviewer: 'r' });
+    f.decisions.decide({ id: escalated, verdict: 'escalate', reviewer: 'r' });
+    f.decisions.decide({ id: fpId, verdict: 'false_positive', reviewer: 'r' });
+    expect(f.report(f.queue.get(confirmed).media.id).reopenedFrom).toBeNull();
+    expect(f.report(f.queue.get(escalated).media.id).reopenedFrom).toBeNull();
+    expect(f.report(fp, { id: 900 })).toMatchObject({ added: false, reopenedFrom: null });
+    expect(f.queue.get(confirmed)).toMatchObject({ status: 'confirmed', reportCount: 2, reopened: null });
+    expect(f.queue.get(escalated)).toMatchObject({ status: 'escalated', reportCount: 2, reopened: null });
+    expect(f.queue.get(fpId)).toMatchObject({ status: 'false_positive', reopened: null });
+    expect(f.audit.list(50).filter((a) => a.action === 'queue.reopen')).toEqual([]);
+  });
+
+  it('queue-depth history replays reopenings, and an undo after one, to the counts the queue has', () => {
+    const f = setup();
+    const depth = () => {
+      const last = statsOverview(f.db, 1, f.clock.now).queueDepth.at(-1)!;
+      return { open: last.open, escalated: last.escalated };
+    };
+    const actual = () => {
+      const c = f.queue.counts();
+      return { open: c.pending + c.skipped, escalated: c.escalated };
+    };
+    const step = () => {
+      f.clock.now += 60_000;
+      expect(depth()).toEqual(actual());
+    };
+    const a = f.media();
+    const b = f.media();
+    const aId = f.report(a).queueItemId;
+    const bId = f.queue.enqueue(b, [f.match()]);
+    f.queue.enqueue(f.media(), [f.match()]);
+    step();
+    const fpA = f.decisions.decide({ id: aId, verdict: 'false_positive', reviewer: 'r' }).decision.id;
+    f.decisions.decide({ id: bId, verdict: 'escalate', reviewer: 'r' });
+    step();
+    f.report(a); // reopened: false positive → pending
+    step();
+    f.decisions.undo(fpA, 'r'); // the undo starts from pending now, not from false positive
+    step();
+    f.decisions.decide({ id: aId, verdict: 'false_positive', reviewer: 'r' });
+    step();
+    f.report(a);
+    step();
+    f.decisions.decide({ id: aId, verdict: 'skip', reviewer: 'r' });
+    step();
+    f.report(a); // skipped → pending: open either way
+    step();
+    f.decisions.decide({ id: bId, verdict: 'false_positive', reviewer: 'r' });
+    f.report(b); // escalated, then false positive: reopened from false positive
+    step();
+    expect(actual()).toEqual({ open: 3, escalated: 0 });
+    const s = statsOverview(f.db, 1, f.clock.now);
+    // Time to decision counts from the reopening, not from the item's first arrival.
+    expect(s.timeToDecisionP90Ms).toBeLessThanOrEqual(2 * 60_000);
   });
 });
 

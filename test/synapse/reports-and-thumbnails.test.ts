@@ -230,6 +230,58 @@ describe('every report reaches a moderator', () => {
   });
 });
 
+describe('a report on something already decided', () => {
+  it('a new report on an image marked a false positive takes it back to the queue, marked, audited and counted right; a confirmed one stays confirmed', async () => {
+    const room = await hs.createRoom(hs.user.accessToken, { name: 'Reported twice', invite: [bob.userId, carol.userId] });
+    await hs.joinRoom(bob.accessToken, room);
+    await hs.joinRoom(carol.accessToken, room);
+    const sent = await sendImageWithThumbnail(hs.user.accessToken, room, await picture(211), await picture(211, { w: 320, h: 240 }), 'judged-harmless.jpg');
+    await hs.reportEvent(bob.accessToken, room, sent.eventId, 'looks bad to me');
+    const item = await queued(sent.eventId, true);
+    const fp = await call<{ decision: { id: number } }>('queue.decide', { id: item.id, verdict: 'false_positive', reason: 'Not abuse' });
+    expect((await call<Item>('queue.get', { id: item.id })).status).toBe('false_positive');
+
+    await hs.reportEvent(carol.accessToken, room, sent.eventId, 'this is my photo, posted without consent');
+    await waitFor(
+      () => {
+        void services.matrix.pollNow().catch(() => undefined);
+        return (services.db.prepare('SELECT status FROM queue_items WHERE id = ?').get(item.id) as { status: string }).status === 'pending';
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'the item back in the queue after the second report' },
+    );
+    const again = await call<Item>('queue.get', { id: item.id });
+    expect(again).toMatchObject({ status: 'pending', reportCount: 2, reopened: { previousStatus: 'false_positive', decidedBy: 'moderator-1' } });
+    expect(again.reports![0]).toMatchObject({ reporter: carol.userId, reason: 'this is my photo, posted without consent' });
+    expect(again.decisions).toMatchObject([{ id: fp.decision.id, verdict: 'false_positive', undoneAt: null }]);
+    const pending = await call<{ items: { id: number; reopened?: unknown }[] }>('queue.list', { status: 'pending', limit: 200 });
+    expect(pending.items.find((i) => i.id === item.id)?.reopened).toMatchObject({ previousStatus: 'false_positive' });
+    const audit = await call<{ actor: string; action: string; subject: string; details: Record<string, unknown> }[]>('audit.list', { limit: 50 });
+    expect(audit.find((a) => a.action === 'queue.reopen' && a.subject === `queue:${item.id}`)).toMatchObject({
+      actor: 'moderator-1',
+      details: { from: 'false_positive', to: 'pending', decisionId: fp.decision.id, reporter: carol.userId },
+    });
+    // Queue depth, replayed from arrivals, decisions and reopenings, ends where the queue is.
+    const stats = await call<CallOutput<'stats.overview'>>('stats.overview', { days: 1 });
+    const counts = await call<CallOutput<'queue.counts'>>('queue.counts');
+    expect(stats.queueDepth.at(-1)).toMatchObject({ open: counts.pending + counts.skipped, escalated: counts.escalated });
+
+    // Confirmed (acted on: quarantined and redacted): a later report is counted, the item stays decided.
+    const confirmed = await call<{ decision: { id: number } }>('queue.decide', { id: item.id, verdict: 'confirm', reason: 'Non-consensual imagery' });
+    await settle(confirmed.decision.id);
+    await hs.reportEvent(bob.accessToken, room, sent.eventId, 'reporting again');
+    await waitFor(
+      () => {
+        void services.matrix.pollNow().catch(() => undefined);
+        return (services.db.prepare('SELECT report_count FROM queue_items WHERE id = ?').get(item.id) as { report_count: number }).report_count === 3;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'the report after the confirm' },
+    );
+    expect(await call<Item>('queue.get', { id: item.id })).toMatchObject({ status: 'confirmed' });
+    const after = await call<{ action: string; subject: string }[]>('audit.list', { limit: 100 });
+    expect(after.filter((a) => a.action === 'queue.reopen' && a.subject === `queue:${item.id}`)).toHaveLength(1);
+  });
+});
+
 describe('thumbnails are media', () => {
   it('an unrelated image whose thumbnail is a banked picture is queued, naming the thumbnail; confirm makes both 404, undo brings both back', async () => {
     await bank(202);

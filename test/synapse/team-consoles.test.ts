@@ -3,7 +3,7 @@
 // (the relay that keeps the session token out of the page).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -76,7 +76,7 @@ describe('team mode: several moderators, one server, a real Synapse', () => {
 
   beforeAll(async () => {
     hs = await startSynapse();
-    team = await createTeamRoom(hs, { lena: 100, alice: 50, bob: 50, dave: 50, carol: 10 });
+    team = await createTeamRoom(hs, { lena: 100, lars: 100, alice: 50, bob: 50, dave: 50, carol: 10 });
     cert = makeTestCert(temp.dir);
     // Default role levels and refresh interval: what an admin gets without tuning.
     const config = writeTeamConfig(temp.dir, { hs, roomId: team.roomId, cert, dataDir: join(temp.dir, 'server') });
@@ -238,5 +238,27 @@ describe('team mode: several moderators, one server, a real Synapse', () => {
     await expect(apiCall(dave.web, 'queue.counts')).rejects.toThrow(/power level 0/);
     // What he held went back to the team.
     expect((await leadCall<{ reviewer: string }[]>('claims.list')).some((c) => c.reviewer === team.people.dave!.userId)).toBe(false);
+  });
+  it("a lead imports a CSV bank through the browser shell; another lead's console shows it as it lands, without a reload", async () => {
+    const banksTab = (page: Page) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Banks', exact: true }).click();
+    const lena = mods.lena ?? (await openConsole('lena'));
+    const lars = await openConsole('lars');
+    await banksTab(lars.page);
+    await lars.page.getByTestId('banks-table').waitFor();
+    await banksTab(lena.page);
+    const file = join(temp.dir, 'team-partner-list.csv');
+    writeFileSync(file, `signal_type,signal,label\n${Array.from({ length: 3_000 }, (_, i) => `md5,${(0xabc000 + i).toString(16).padStart(32, '0')},partner ${i}`).join('\n')}\n`);
+    await lena.page.getByTestId('bank-name').fill('Partner list (team e2e)');
+    await lena.page.getByTestId('bank-file').setInputFiles(file);
+    await lena.page.getByTestId('import-csv').click();
+    const job = lena.page.getByTestId('bank-import-job').filter({ hasText: 'team-partner-list.csv' });
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+    await expect.poll(() => job.textContent()).toMatch(/3,000 signals added/);
+    // Lars's console was told (pushed, nothing polls the banks): the new bank with its counts.
+    const row = lars.page.getByTestId('banks-table').getByRole('row').filter({ hasText: 'Partner list (team e2e)' });
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/3,000/);
+    // On the server the import is Lena's, not the server's.
+    const jobs = await leadCall<{ fileName: string; actor: string; state: string; added: number }[]>('banks.importJobs');
+    expect(jobs.find((j) => j.fileName === 'team-partner-list.csv')).toMatchObject({ actor: team.people.lena!.userId, state: 'done', added: 3_000 });
   });
 });

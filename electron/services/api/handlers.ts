@@ -67,23 +67,23 @@ export function createHandlers(services: Services): ContractHandlers {
         services.banks.addContent(bank.id, signals, { label: original.label, note: 'Generated demo picture' });
       }
       services.audit.append({ actor: ctx.actor, action: 'demo.load', subject: `bank:${bank.name}`, details: {} });
-      return { jobId: services.ingest.importFolder(demo.folder, 'demo', 'demo').id };
+      return { jobId: services.ingest.importFolder(demo.folder, 'demo', 'demo', ctx.actor).id };
     },
 
     'ingest.pickFolder': async () => ({ path: services.pickFolder ? await services.pickFolder() : null }),
 
-    'ingest.importFolder': async ({ path }) => {
+    'ingest.importFolder': async ({ path }, ctx) => {
       try {
         if (!(await stat(path)).isDirectory()) throw new Error('not a folder');
       } catch {
         throw new ContractError('not_found', `No folder at ${path}`);
       }
-      return { jobId: services.ingest.importFolder(path).id };
+      return { jobId: services.ingest.importFolder(path, 'folder', 'local_file', ctx.actor).id };
     },
 
-    'ingest.uploadFiles': ({ files }) => {
+    'ingest.uploadFiles': ({ files }, ctx) => {
       const decoded = files.map((f) => ({ name: f.name, bytes: new Uint8Array(Buffer.from(f.dataBase64, 'base64')) }));
-      return { jobId: services.ingest.importUploads(decoded).id };
+      return { jobId: services.ingest.importUploads(decoded, ctx.actor).id };
     },
 
     'ingest.jobs': () => services.ingest.jobs.list(),
@@ -137,7 +137,7 @@ export function createHandlers(services: Services): ContractHandlers {
 
     'banks.list': () => services.banks.list(),
     'banks.create': (input, ctx) => {
-      if (services.banks.byName(input.name)) throw new ContractError('conflict', `A bank named ${input.name} already exists`);
+      if (services.banks.find(input.name)) throw new ContractError('conflict', `A bank named ${input.name} already exists`);
       const bank = services.banks.create(input);
       services.audit.append({ actor: ctx.actor, action: 'bank.create', subject: `bank:${bank.name}`, details: { kind: bank.kind } });
       return bank;
@@ -157,9 +157,9 @@ export function createHandlers(services: Services): ContractHandlers {
     ...sessionHandlers(services),
     ...bankAdminHandlers(services),
     'matrix.status': () => services.matrix.status(),
-    'matrix.signIn': (input) => services.matrix.signIn(input),
-    'matrix.signOut': () => services.matrix.signOut(),
-    'matrix.updateOptions': (input) => services.matrix.updateOptions(input),
+    'matrix.signIn': (input, ctx) => services.matrix.signIn(input, ctx.actor),
+    'matrix.signOut': (_input, ctx) => services.matrix.signOut(ctx.actor),
+    'matrix.updateOptions': (input, ctx) => services.matrix.updateOptions(input, ctx.actor),
     'matrix.pollNow': () => services.matrix.pollNow(),
     'banks.importJson': ({ bankName, data }, ctx) => {
       const result = services.banks.importJson(bankName, data);
@@ -169,7 +169,7 @@ export function createHandlers(services: Services): ContractHandlers {
     'banks.startImport': async (input, ctx) => {
       const start = { bankName: input.bankName, format: input.format, actor: ctx.actor, newBank: { kind: input.newBankKind } };
       if (input.text !== undefined) return { jobId: (await services.bankImports.startFromText(input.text, start)).id };
-      if (!services.localFileImports) throw new ContractError('unauthorized', 'This server does not read files from its own disk: upload the file instead.');
+      if (!services.localFileImports) throw new ContractError('forbidden', 'This server does not read files from its own disk: upload the file instead.');
       return { jobId: (await services.bankImports.startFromFile(input.path!, start)).id };
     },
     'banks.pickImportFile': async () => ({ path: (await services.pickImportFile?.()) ?? null }),

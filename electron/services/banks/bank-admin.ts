@@ -41,10 +41,10 @@ export class BankAdmin {
    */
   rename(name: string, newName: string): { bank: BankRow; matches: number } {
     return this.db.transaction(() => {
-      const bank = this.banks.byName(name);
+      const bank = this.banks.find(name);
       if (!bank) throw new ContractError('not_found', `No bank named ${name}`);
-      if (newName === name) return { bank, matches: 0 };
-      if (this.banks.byName(newName)) throw new ContractError('conflict', `A bank named ${newName} already exists`);
+      if (newName === name) return { bank: this.banks.byName(name)!, matches: 0 };
+      if (this.banks.find(newName)) throw new ContractError('conflict', `A bank named ${newName} already exists`);
       this.db.prepare('UPDATE banks SET name = ? WHERE id = ?').run(newName, bank.id);
       let matches = 0;
       for (const table of TABLES_NAMING_LOCAL_BANKS) {
@@ -97,7 +97,7 @@ export class BankAdmin {
 
   /** A page of a bank's content, newest first; `search` matches a label or note (substring) or a hash (prefix). */
   content(name: string, options: { search?: string; limit: number; offset: number }): { total: number; items: BankContentItem[] } {
-    const bank = this.banks.byName(name);
+    const bank = this.banks.find(name);
     if (!bank) throw new ContractError('not_found', `No bank named ${name}`);
     const search = options.search?.trim() ?? '';
     const like = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -74,6 +74,10 @@ export interface BankImportJobsOptions {
   /** Where uploads and pasted text are spooled (inside the data directory). */
   spoolDir: string;
   onDone?: (job: BankImportJob) => void;
+  /** A job started (its bank may be new). */
+  onStart?: (job: BankImportJob) => void;
+  /** A job committed a step (a chunk read, a batch added). */
+  onProgress?: (jobId: string) => void;
   now?: () => number;
   log?: (message: string) => void;
   /** Rows per transaction in the adding phase (tests use small values). */
@@ -255,7 +259,9 @@ export class BankImportJobs {
       );
     })();
     this.launch(id);
-    return this.get(id)!;
+    const job = this.get(id)!;
+    this.options.onStart?.(job);
+    return job;
   }
 
   /** Spools a stream (an HTTP upload) into the data directory, cut at maxBytes while reading, then imports it. */
@@ -473,6 +479,7 @@ export class BankImportJobs {
           eof ? 1 : 0,
           job.id,
         ).changes;
+        if (changed > 0) this.options.onProgress?.(job.id);
         if (changed === 0 || eof) return; // cancelled meanwhile, or read to the end
         await yieldToEventLoop();
       }
@@ -582,6 +589,7 @@ export class BankImportJobs {
         offset = next;
         if (rows.length > 0) this.banks.version++;
         if (stop) return;
+        this.options.onProgress?.(job.id);
         await yieldToEventLoop();
       }
     } finally {

@@ -6,16 +6,25 @@ import { readCsv } from './csv';
 import { normaliseSignal, signalKey, type LocalSignalType } from './bank-signals';
 import { checkImportBytes, describeCheck } from './import-check';
 
-export interface BankRow {
+/** A bank's settings: what lookups by name need. */
+export interface BankInfo {
   id: number;
   name: string;
   kind: 'positive' | 'negative';
   severity: number;
   pdqThreshold: number;
   enabled: boolean;
+}
+
+/** A bank with how much it holds: what views show (counting a large bank's rows is not free). */
+export interface BankRow extends BankInfo {
   contentCount: number;
   signalCount: number;
 }
+
+const BANK_COLUMNS = 'b.id, b.name, b.kind, b.severity, b.pdq_threshold AS pdqThreshold, b.enabled';
+const COUNT_COLUMNS = `(SELECT COUNT(*) FROM bank_content c WHERE c.bank_id = b.id) AS contentCount,
+                (SELECT COUNT(*) FROM bank_signals s WHERE s.bank_id = b.id) AS signalCount`;
 
 export interface NewBank {
   name: string;
@@ -60,20 +69,22 @@ export class BankRepository {
     return this.stmt('SELECT 1 FROM bank_signals WHERE skey = ? AND bank_id = ? AND signal_type = ? AND signal = ?').get(signalKey(signal), bankId, type, signal) !== undefined;
   }
 
+  /** Every bank with its counts (the Banks view). */
   list(): BankRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT b.id, b.name, b.kind, b.severity, b.pdq_threshold AS pdqThreshold, b.enabled,
-                (SELECT COUNT(*) FROM bank_content c WHERE c.bank_id = b.id) AS contentCount,
-                (SELECT COUNT(*) FROM bank_signals s WHERE s.bank_id = b.id) AS signalCount
-           FROM banks b ORDER BY b.name`,
-      )
-      .all() as (Omit<BankRow, 'enabled'> & { enabled: number })[];
+    const rows = this.stmt(`SELECT ${BANK_COLUMNS}, ${COUNT_COLUMNS} FROM banks b ORDER BY b.name`).all() as (Omit<BankRow, 'enabled'> & { enabled: number })[];
     return rows.map((r) => ({ ...r, enabled: r.enabled === 1 }));
   }
 
+  /** A bank by name, without counts: one indexed row (outbox actions and imports look banks up per action). */
+  find(name: string): BankInfo | null {
+    const row = this.stmt(`SELECT ${BANK_COLUMNS} FROM banks b WHERE b.name = ?`).get(name) as (Omit<BankInfo, 'enabled'> & { enabled: number }) | undefined;
+    return row ? { ...row, enabled: row.enabled === 1 } : null;
+  }
+
+  /** A bank by name with its counts (answers that show the bank); counts this bank only. */
   byName(name: string): BankRow | null {
-    return this.list().find((b) => b.name === name) ?? null;
+    const row = this.stmt(`SELECT ${BANK_COLUMNS}, ${COUNT_COLUMNS} FROM banks b WHERE b.name = ?`).get(name) as (Omit<BankRow, 'enabled'> & { enabled: number }) | undefined;
+    return row ? { ...row, enabled: row.enabled === 1 } : null;
   }
 
   create(bank: NewBank): BankRow {
@@ -84,8 +95,8 @@ export class BankRepository {
     return this.byName(bank.name)!;
   }
 
-  ensure(bank: NewBank): BankRow {
-    return this.byName(bank.name) ?? this.create(bank);
+  ensure(bank: NewBank): BankInfo {
+    return this.find(bank.name) ?? this.create(bank);
   }
 
   /** Adds one piece of content with its signals; signals already in the bank are skipped. Returns null if all were duplicates. */
@@ -219,7 +230,10 @@ export class BankRepository {
 
   /** Removes the entries addTaggedContent made under this tag (with their signals). */
   removeTaggedContent(bankId: number, tag: string): number {
-    return this.removeContentByMetadata(bankId, 'actionTag', tag);
+    // The path is written out (not a parameter) so that the bank_content_action_tag index answers.
+    const removed = this.stmt("DELETE FROM bank_content WHERE bank_id = ? AND json_extract(metadata_json, '$.actionTag') = ?").run(bankId, tag).changes;
+    if (removed > 0) this.version++;
+    return removed;
   }
 
   removeContentByMetadata(bankId: number, key: string, value: string): number {
@@ -232,7 +246,7 @@ export class BankRepository {
 
   /** The bank as JSON: its settings and every content item with its signals (the format importJson reads). */
   exportJson(bankName: string): BankExport | null {
-    const bank = this.byName(bankName);
+    const bank = this.find(bankName);
     if (!bank) return null;
     const contents = this.db
       .prepare('SELECT id, label, note, metadata_json, disabled_until FROM bank_content WHERE bank_id = ? ORDER BY id')
@@ -277,7 +291,7 @@ export class BankRepository {
   }
 
   update(bankName: string, patch: { kind?: 'positive' | 'negative'; severity?: number; pdqThreshold?: number; enabled?: boolean }): BankRow | null {
-    const bank = this.byName(bankName);
+    const bank = this.find(bankName);
     if (!bank) return null;
     this.db
       .prepare('UPDATE banks SET kind = ?, severity = ?, pdq_threshold = ?, enabled = ? WHERE id = ?')

@@ -26,12 +26,12 @@ export function localExecutors(banks: BankRepository): ExecutorRegistry {
       return { status: 'ok', detail: { bankId: bank.id, contentIds: result.contentIds, added: result.added, alreadyThere: result.duplicates } };
     },
     'local.remove_media_from_bank': async (params) => {
-      const bank = banks.byName(params.bankName);
+      const bank = banks.find(params.bankName);
       if (!bank) return { status: 'ok', detail: { removed: 0, note: 'bank no longer exists' } };
       return { status: 'ok', detail: { removed: banks.removeTaggedContent(bank.id, params.tag) } };
     },
     'local.remove_signals': async (params) => {
-      const bank = banks.byName(params.bankName);
+      const bank = banks.find(params.bankName);
       if (!bank) return { status: 'ok', detail: { removed: 0, note: 'bank no longer exists' } };
       return { status: 'ok', detail: { removed: banks.removeSignals(bank.id, params.signals) } };
     },

@@ -16,6 +16,11 @@ export interface DispatcherOptions {
   onExecuted?: (actionId: number, kind: ActionKind) => void;
 }
 
+/** Actions per drain of the background loop, between which the loop looks again at what is due. */
+const TICK_BATCH = 50;
+/** Longest run of actions between two yields to the event loop. */
+const DRAIN_SLICE_MS = 4;
+
 interface ClaimedAction {
   id: number;
   decision_id: number;
@@ -126,10 +131,15 @@ export class OutboxDispatcher {
   /** Runs every action that is due now, one after another. */
   async drain(maxActions = Number.POSITIVE_INFINITY): Promise<number> {
     let done = 0;
+    let slice = performance.now();
     while (done < maxActions && (await this.runOnce())) {
       done++;
-      // Local executors finish without a macrotask: yield, so a long backlog never stalls the host's requests.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Local executors finish without a macrotask: yield every few milliseconds, so a long backlog never stalls the
+      // host's requests (and a busy host, whose every loop turn is long, still gets more than one action per turn).
+      if (performance.now() - slice >= DRAIN_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
     }
     return done;
   }
@@ -146,12 +156,14 @@ export class OutboxDispatcher {
     this.stopped = false;
     const tick = () => {
       if (this.stopped) return;
-      this.running = this.drain(50)
-        .then(() => undefined)
+      // A full batch means more is due: go on at once (drain yields after every action), rather than wait a tick.
+      let more = false;
+      this.running = this.drain(TICK_BATCH)
+        .then((done) => void (more = done === TICK_BATCH))
         .catch(() => undefined)
         .finally(() => {
           this.running = null;
-          if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
+          if (!this.stopped) this.timer = setTimeout(tick, more ? 0 : intervalMs);
         });
     };
     tick();

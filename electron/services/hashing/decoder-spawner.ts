@@ -69,6 +69,12 @@ export const nodeDecoderSpawner: DecoderSpawner = (req) => {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   const stderr = child.stderr;
+  // A send to a decoder that died a moment ago fails (EPIPE) as an 'error' event: with no listener it would be an
+  // uncaught exception in the host (the team server). Its exit is what reports the loss to the pool. (A failure to
+  // start at all has no exit to report it: that stays an error, as before.)
+  child.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.syscall?.startsWith('spawn')) throw error;
+  });
   return {
     get pid() {
       return child.pid;

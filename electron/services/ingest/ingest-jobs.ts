@@ -10,11 +10,12 @@ export class IngestJobs {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  start(kind: IngestJob['kind'], label: string): IngestJob {
+  start(kind: IngestJob['kind'], label: string, actor: string): IngestJob {
     const job: IngestJob = {
       id: randomUUID(),
       kind,
       label,
+      actor,
       state: 'running',
       total: 0,
       processed: 0,

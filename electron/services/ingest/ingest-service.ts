@@ -244,9 +244,10 @@ export class IngestService {
     }
   }
 
-  importFolder(path: string, kind: IngestJob['kind'] = 'folder', source = 'local_file'): IngestJob {
-    const job = this.jobs.start(kind, path);
-    this.deps.audit.append({ actor: this.deps.actor(), action: 'ingest.folder', subject: path, details: { jobId: job.id } });
+  /** `actor`: who started it (the caller of a contract call); background work defaults to the services' own name. */
+  importFolder(path: string, kind: IngestJob['kind'] = 'folder', source = 'local_file', actor = this.deps.actor()): IngestJob {
+    const job = this.jobs.start(kind, path, actor);
+    this.deps.audit.append({ actor, action: 'ingest.folder', subject: path, details: { jobId: job.id } });
     void this.runFolder(job, path, source);
     return job;
   }
@@ -274,10 +275,10 @@ export class IngestService {
   }
 
   /** Browser drag-and-drop: the bytes are hashed in memory and kept only encrypted in the vault, for the preview. */
-  importUploads(files: { name: string; bytes: Uint8Array }[]): IngestJob {
-    const job = this.jobs.start('upload', `${files.length} dropped file${files.length === 1 ? '' : 's'}`);
+  importUploads(files: { name: string; bytes: Uint8Array }[], actor = this.deps.actor()): IngestJob {
+    const job = this.jobs.start('upload', `${files.length} dropped file${files.length === 1 ? '' : 's'}`, actor);
     job.total = files.length;
-    this.deps.audit.append({ actor: this.deps.actor(), action: 'ingest.upload', subject: null, details: { jobId: job.id, files: files.length } });
+    this.deps.audit.append({ actor, action: 'ingest.upload', subject: null, details: { jobId: job.id, files: files.length } });
     void (async () => {
       await this.forEachLimited(files, async (file) => {
         try {

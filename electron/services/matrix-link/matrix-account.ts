@@ -173,14 +173,14 @@ export class MatrixAccount {
     user?: string;
     password?: string;
     managementRoom?: string | null;
-  }): Promise<MatrixStatus> {
+  }, actor = this.deps.actor()): Promise<MatrixStatus> {
     const credentials = input.accessToken ? { accessToken: input.accessToken } : input.user && input.password ? { user: input.user, password: input.password } : null;
     if (!credentials) throw new ContractError('invalid_input', 'Give an access token, or a user name and password');
     let session: MatrixSession;
     try {
       session = await login({ homeserverUrl: input.homeserverUrl, ...(input.adminApiBaseUrl ? { adminApiBaseUrl: input.adminApiBaseUrl } : {}), credentials });
     } catch (error) {
-      this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signIn.failed', subject: redactUrl(input.homeserverUrl), details: { code: error instanceof MatrixLoginError ? error.code : 'unknown' } });
+      this.deps.audit.append({ actor, action: 'matrix.signIn.failed', subject: redactUrl(input.homeserverUrl), details: { code: error instanceof MatrixLoginError ? error.code : 'unknown' } });
       throw loginError(error);
     }
     await this.stop();
@@ -200,12 +200,12 @@ export class MatrixAccount {
     if (c.userId !== session.userId || c.homeserverUrl !== session.homeserverUrl) {
       for (const key of ['matrix.cursor.sync', 'matrix.cursor.reports', 'matrix.cursor.quarantine']) this.deps.settings.set(key, null);
     }
-    this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signIn', subject: session.userId, details: { homeserver: session.homeserverUrl, isAdmin: session.isAdmin } });
+    this.deps.audit.append({ actor, action: 'matrix.signIn', subject: session.userId, details: { homeserver: session.homeserverUrl, isAdmin: session.isAdmin } });
     // The session this one replaces, if a Matchdesk password sign-in created it: log it out on the server, so no
     // forgotten device keeps a valid token. (A pasted token may be the moderator's own client: it is left alone.)
     if (replaced && replaced !== session.accessToken && c.tokenFromPassword && c.homeserverUrl) {
       const revoked = await this.revoke(c.homeserverUrl, replaced);
-      this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.logout', subject: c.userId, details: { reason: 'replaced by a new sign-in', deviceId: c.deviceId, revoked } });
+      this.deps.audit.append({ actor, action: 'matrix.logout', subject: c.userId, details: { reason: 'replaced by a new sign-in', deviceId: c.deviceId, revoked } });
     }
     this.open(session);
     return this.status();
@@ -228,7 +228,7 @@ export class MatrixAccount {
    * Signs out: POST /logout revokes the token on the server (and deletes its device), then it leaves the secret store.
    * If the server cannot be reached the token is still forgotten here, and the status says it may still be valid.
    */
-  async signOut(): Promise<MatrixStatus> {
+  async signOut(actor = this.deps.actor()): Promise<MatrixStatus> {
     await this.stop();
     const c = this.config();
     const token = this.session?.accessToken ?? this.deps.secrets.get(TOKEN_SECRET);
@@ -236,7 +236,7 @@ export class MatrixAccount {
     const revoked = token && homeserverUrl ? await this.revoke(homeserverUrl, token) : null;
     this.deps.secrets.delete(TOKEN_SECRET);
     this.deps.settings.set('matrix', { ...c, tokenFromPassword: false });
-    this.deps.audit.append({ actor: this.deps.actor(), action: 'matrix.signOut', subject: c.userId, details: { revoked } });
+    this.deps.audit.append({ actor, action: 'matrix.signOut', subject: c.userId, details: { revoked } });
     this.session = null;
     this.client = null;
     this.lastError = revoked === false ? 'Signed out here, but the homeserver could not be told: the token may stay valid until it expires or is removed from the account\'s sessions.' : null;
@@ -253,10 +253,11 @@ export class MatrixAccount {
     }
   }
 
-  updateOptions(patch: Partial<Pick<MatrixSettings, 'managementRoom' | 'sources' | 'backfillHours' | 'maxDownloadMb'>>): MatrixStatus {
+  /** `actor`: who asked (a contract call's caller); by default the services' own name. */
+  updateOptions(patch: Partial<Pick<MatrixSettings, 'managementRoom' | 'sources' | 'backfillHours' | 'maxDownloadMb'>>, actor = this.deps.actor()): MatrixStatus {
     const next = { ...this.config(), ...patch };
     this.deps.settings.set('matrix', next);
-    this.deps.audit.append({ actor: this.deps.actor(), action: 'settings.matrix', subject: null, details: patch });
+    this.deps.audit.append({ actor, action: 'settings.matrix', subject: null, details: patch });
     if (this.session) {
       const session = this.session;
       void this.stop().then(() => this.open(session));

@@ -6,6 +6,7 @@ import { mediaFromRow } from './media-repository';
 import { basePriority, PRIORITY_FROM_MATCHES_SQL } from './priority';
 import { buildFilter, type QueueListFilter } from './queue-filters';
 import type { ChangeFeed } from '../events/change-feed';
+import type { AuditLog } from '../audit/audit-log';
 
 /** HMA matches PDQ at distance ≤ 31 (pdq_index.py get_match_threshold), not configurable per bank. */
 const HMA_PDQ_THRESHOLD = 31;
@@ -94,6 +95,18 @@ export type QueueItemDetail = QueueItem & {
   parts: EventPart[];
 };
 
+/**
+ * What a new report takes back to the queue: an item judged harmless (false positive) or put aside (skipped). A
+ * confirmed item was acted on already; an escalated one is waiting for its second look anyway (the report raises it).
+ */
+const REOPENED_BY_A_REPORT: readonly QueueStatus[] = ['false_positive', 'skipped'];
+
+export interface QueueServiceOptions {
+  /** Where reopenings are recorded, and in whose name (the services' own: a report is not a moderator's act). */
+  audit?: AuditLog;
+  actor?: () => string;
+}
+
 const ITEM_COLUMNS = 'q.id, q.status, q.priority, q.best_distance, q.created_at, q.updated_at, q.media_id, q.report_count';
 const REPORTS_SHOWN = 200;
 
@@ -102,6 +115,7 @@ export class QueueService {
     private readonly db: Db,
     private readonly now: () => number = Date.now,
     private readonly events?: ChangeFeed,
+    private readonly options: QueueServiceOptions = {},
   ) {}
 
   /**
@@ -156,10 +170,11 @@ export class QueueService {
    * or not anything matched). Several reports count: each raises the item's priority. A report already recorded
    * (same Synapse report id) changes nothing. Returns the queue item id and whether the report was new.
    */
-  recordReport(mediaId: number, report: NewReport): { queueItemId: number; added: boolean; reportCount: number } {
+  recordReport(mediaId: number, report: NewReport): { queueItemId: number; added: boolean; reportCount: number; reopenedFrom: QueueStatus | null } {
     const result = this.db.transaction(() => {
       const existing = this.db.prepare('SELECT id FROM queue_items WHERE media_id = ?').get(mediaId) as { id: number } | undefined;
       const queueItemId = existing?.id ?? this.enqueue(mediaId, []);
+      let reopenedFrom: QueueStatus | null = null;
       const added =
         this.db
           .prepare(
@@ -169,13 +184,41 @@ export class QueueService {
           .run(report.id, queueItemId, report.eventId, report.roomId, report.reporter, report.reason ?? null, report.score ?? null, report.receivedTs, this.now()).changes === 1;
       if (added) {
         this.db.prepare('UPDATE queue_items SET report_count = (SELECT COUNT(*) FROM matrix_reports WHERE queue_item_id = @id), updated_at = @at WHERE id = @id').run({ id: queueItemId, at: this.now() });
+        const { status } = this.db.prepare('SELECT status FROM queue_items WHERE id = ?').get(queueItemId) as { status: QueueStatus };
+        if (REOPENED_BY_A_REPORT.includes(status)) {
+          this.reopen(queueItemId, status, report);
+          reopenedFrom = status;
+        }
         this.rerank(mediaId);
       }
       const { report_count: reportCount } = this.db.prepare('SELECT report_count FROM queue_items WHERE id = ?').get(queueItemId) as { report_count: number };
-      return { queueItemId, added, reportCount };
+      return { queueItemId, added, reportCount, reopenedFrom };
     })();
+    if (result.reopenedFrom) this.events?.publish({ type: 'reopen', queueItemId: result.queueItemId, status: 'pending', previousStatus: result.reopenedFrom });
     if (result.added) this.events?.publish({ type: 'queue', queueItemIds: [result.queueItemId] });
     return result;
+  }
+
+  /**
+   * A fresh report on an item someone judged harmless or skipped: back to pending, for a moderator to look again. The
+   * decision stands (an undo still reverses its actions); the reopening is a row of its own, which the statistics
+   * replay, and an audit entry.
+   */
+  private reopen(queueItemId: number, from: QueueStatus, report: NewReport): void {
+    const at = this.now();
+    const decision = this.db.prepare('SELECT id, verdict, reviewer FROM decisions WHERE queue_item_id = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1').get(queueItemId) as
+      | { id: number; verdict: Verdict; reviewer: string }
+      | undefined;
+    this.db
+      .prepare('INSERT INTO queue_reopenings (queue_item_id, decision_id, previous_status, report_id, reopened_at) VALUES (?, ?, ?, ?, ?)')
+      .run(queueItemId, decision?.id ?? null, from, report.id, at);
+    this.db.prepare("UPDATE queue_items SET status = 'pending', updated_at = ? WHERE id = ?").run(at, queueItemId);
+    this.options.audit?.append({
+      actor: this.options.actor?.() ?? 'matchdesk',
+      action: 'queue.reopen',
+      subject: `queue:${queueItemId}`,
+      details: { from, to: 'pending', decisionId: decision?.id ?? null, verdict: decision?.verdict ?? null, decidedBy: decision?.reviewer ?? null, reportId: report.id, reporter: report.reporter },
+    });
   }
 
   /** Recomputes an item's priority (matches and reports) and its ageing rank. */
@@ -433,6 +476,13 @@ export class QueueService {
     const claims = new Map<number, Claim>(
       claimRows.map((c) => [c.queue_item_id, { queueItemId: c.queue_item_id, reviewer: c.reviewer, sessionId: c.session_id, claimedAt: c.claimed_at, expiresAt: c.expires_at }]),
     );
+    const reopenRows = this.db
+      .prepare(
+        `SELECT r.queue_item_id, r.reopened_at, r.previous_status, d.reviewer FROM queue_reopenings r LEFT JOIN decisions d ON d.id = r.decision_id
+          WHERE r.id IN (SELECT MAX(id) FROM queue_reopenings WHERE queue_item_id IN (${ids.map(() => '?').join(',')}) GROUP BY queue_item_id)`,
+      )
+      .all(...ids) as { queue_item_id: number; reopened_at: number; previous_status: QueueStatus; reviewer: string | null }[];
+    const reopened = new Map(reopenRows.map((r) => [r.queue_item_id, { at: r.reopened_at, previousStatus: r.previous_status, decidedBy: r.reviewer }]));
     return rows.map((row) => ({
       id: row.id,
       status: row.status,
@@ -444,6 +494,7 @@ export class QueueService {
       matches: matchesByMedia.get(row.media_id) ?? [],
       reportCount: row.report_count,
       claim: claims.get(row.id) ?? null,
+      reopened: reopened.get(row.id) ?? null,
     }));
   }
 }

@@ -29,7 +29,8 @@ export function statsOverview(db: Db, days: number, now: number): StatsOverview 
   // ---- queue depth: a sweep over every state change -------------------------------------------------------------
   const events: { at: number; open: number; escalated: number }[] = [];
   for (const r of db.prepare('SELECT created_at AS at FROM queue_items').all() as { at: number }[]) events.push({ at: r.at, open: 1, escalated: 0 });
-  const decisions = db.prepare('SELECT verdict, decided_at, undone_at, previous_status FROM decisions').all() as {
+  const decisions = db.prepare('SELECT id, verdict, decided_at, undone_at, previous_status FROM decisions').all() as {
+    id: number;
     verdict: Verdict;
     decided_at: number;
     undone_at: number | null;
@@ -40,11 +41,26 @@ export function statsOverview(db: Db, days: number, now: number): StatsOverview 
     const b = kindOf(toStatus);
     return { open: (b === 'open' ? 1 : 0) - (a === 'open' ? 1 : 0), escalated: (b === 'escalated' ? 1 : 0) - (a === 'escalated' ? 1 : 0) };
   };
+  // A new report took a decided item back to pending (queue_reopenings). The decision stays; if it is undone after
+  // that, the undo starts from pending, not from the decision's status.
+  const reopenings = db.prepare('SELECT decision_id, previous_status, reopened_at FROM queue_reopenings').all() as {
+    decision_id: number | null;
+    previous_status: QueueStatus;
+    reopened_at: number;
+  }[];
+  const reopenedAt = new Map<number, number>();
+  for (const r of reopenings) {
+    events.push({ at: r.reopened_at, ...delta(r.previous_status, 'pending') });
+    if (r.decision_id !== null) reopenedAt.set(r.decision_id, Math.min(r.reopened_at, reopenedAt.get(r.decision_id) ?? Infinity));
+  }
   for (const d of decisions) {
     const prev = d.previous_status ?? 'pending';
     const next = VERDICT_STATUS[d.verdict];
     events.push({ at: d.decided_at, ...delta(prev, next) });
-    if (d.undone_at !== null) events.push({ at: d.undone_at, ...delta(next, prev) });
+    if (d.undone_at !== null) {
+      const reopened = reopenedAt.get(d.id);
+      events.push({ at: d.undone_at, ...delta(reopened !== undefined && reopened <= d.undone_at ? 'pending' : next, prev) });
+    }
   }
   events.sort((a, b) => a.at - b.at);
   const queueDepth: StatsOverview['queueDepth'] = [];
@@ -86,7 +102,9 @@ export function statsOverview(db: Db, days: number, now: number): StatsOverview 
   const waits = (
     db
       .prepare(
-        `SELECT d.decided_at - q.created_at AS wait FROM decisions d JOIN queue_items q ON q.id = d.queue_item_id
+        // Waiting since the item arrived, or since a new report last took it back to the queue.
+        `SELECT d.decided_at - COALESCE((SELECT MAX(r.reopened_at) FROM queue_reopenings r WHERE r.queue_item_id = d.queue_item_id AND r.reopened_at <= d.decided_at), q.created_at) AS wait
+           FROM decisions d JOIN queue_items q ON q.id = d.queue_item_id
           WHERE d.decided_at >= ? AND d.decided_at <= ? AND d.undone_at IS NULL AND d.verdict <> 'skip' ORDER BY wait`,
       )
       .all(from, to) as { wait: number }[]

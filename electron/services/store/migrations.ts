@@ -484,4 +484,29 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'reopenings: a new report takes an item judged harmless (or skipped) back to the queue; statistics replay them',
+    sql: `
+      CREATE TABLE queue_reopenings (
+        id INTEGER PRIMARY KEY,
+        queue_item_id INTEGER NOT NULL REFERENCES queue_items (id) ON DELETE CASCADE,
+        -- the decision whose outcome was reopened (its undo then starts from the reopened status)
+        decision_id INTEGER REFERENCES decisions (id),
+        previous_status TEXT NOT NULL,
+        report_id INTEGER,
+        reopened_at INTEGER NOT NULL
+      );
+      CREATE INDEX queue_reopenings_item ON queue_reopenings (queue_item_id, id);
+      CREATE INDEX queue_reopenings_decision ON queue_reopenings (decision_id);
+    `,
+  },
+  {
+    version: 15,
+    name: "bank entries an action added, found by the action's tag (a re-run, an undo) without reading the whole bank",
+    sql: `
+      CREATE INDEX bank_content_action_tag ON bank_content (bank_id, json_extract(metadata_json, '$.actionTag'))
+        WHERE json_extract(metadata_json, '$.actionTag') IS NOT NULL;
+    `,
+  },
 ];

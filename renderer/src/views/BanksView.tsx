@@ -31,11 +31,8 @@ function formatBytes(n: number): string {
 
 function ImportJobs() {
   const queryClient = useQueryClient();
-  const jobs = useQuery({
-    queryKey: ['banks.importJobs'],
-    queryFn: () => call('banks.importJobs', {}),
-    refetchInterval: (q) => (q.state.data?.some((j) => j.state === 'running') ? 500 : 5_000),
-  });
+  // No polling: the host pushes each import's start, its progress (about once a second) and its end (live.ts).
+  const jobs = useQuery({ queryKey: ['banks.importJobs'], queryFn: () => call('banks.importJobs', {}) });
   const cancel = useMutation({
     mutationFn: (jobId: string) => call('banks.cancelImport', { jobId }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['banks.importJobs'] }),

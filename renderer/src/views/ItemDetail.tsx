@@ -219,6 +219,12 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
           {it.reportCount > 0 && (
             <section aria-labelledby="reports-title">
               <h3 id="reports-title">Reported by {it.reportCount} user{it.reportCount === 1 ? '' : 's'}</h3>
+              {it.reopened && (
+                <p className="warn-text" data-testid="reopened-note">
+                  Reported again after a decision: {it.reopened.decidedBy ?? 'a moderator'} had {it.reopened.previousStatus === 'skipped' ? 'skipped it' : 'marked it a false positive'}; a new report on{' '}
+                  {new Date(it.reopened.at).toLocaleString()} brought it back to the queue. That decision still stands until it is undone.
+                </p>
+              )}
               {!full ? (
                 <p className="muted">Loading…</p>
               ) : (

@@ -14,6 +14,9 @@ export function JobsPanel() {
     queryFn: () => call('ingest.jobs', {}),
     refetchInterval: (query) => (query.state.data?.some((j) => j.state === 'running') ? 500 : 3_000),
   });
+  // On a team server everyone's imports are listed: say whose each is.
+  const info = useQuery({ queryKey: ['app.info'], queryFn: () => call('app.info', {}), staleTime: Infinity });
+  const team = info.data?.host === 'team';
   // When an import makes progress, the queue and its counts change: refresh them rather than wait for their poll.
   const progress = jobs.data?.reduce((sum, j) => sum + j.processed + (j.state === 'running' ? 0 : 1), 0) ?? 0;
   const lastProgress = useRef(progress);
@@ -35,7 +38,10 @@ export function JobsPanel() {
         return (
           <li key={job.id} className={`job job-${job.state}`} data-testid="ingest-job" data-state={job.state}>
             <div className="job-head">
-              <span className="job-label" title={job.label}>{job.kind === 'demo' ? 'Demo media' : job.label}</span>
+              <span className="job-label" title={job.label}>
+                {job.kind === 'demo' ? 'Demo media' : job.label}
+                {team && <span className="muted" data-testid="ingest-job-actor"> · by {job.actor}</span>}
+              </span>
               <span className="job-state">{job.state === 'running' ? `${job.processed} / ${job.total}` : job.state}</span>
             </div>
             <progress max={100} value={pct} aria-label={`Import progress ${pct}%`} />

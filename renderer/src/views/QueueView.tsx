@@ -9,7 +9,7 @@ import { isTypingTarget } from '../queue/shortcuts';
 import { ALL_REASONS, REASONS, VERDICT_LABEL, formatAge } from '../queue/reasons';
 import { PAGE_SIZE, useQueueList } from '../queue/useQueueList';
 import { ErrorNote } from './ErrorNote';
-import { decidedElsewhere, patchItem } from '../live';
+import { decidedElsewhere, onReopened, patchItem } from '../live';
 import { ItemDetail, itemQuery, type ClaimState } from './ItemDetail';
 import { QueueFilters } from './QueueFilters';
 import { blurredPreviewQuery } from './MediaPreview';
@@ -269,6 +269,8 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
       return next;
     });
   }, []);
+  // An item this console decided that a new report reopened is open again here too.
+  useEffect(() => onReopened((id) => unmark([id])), [unmark]);
 
   const setSavingFor = useCallback((ids: number[], on: boolean) => {
     setSaving((prev) => {
@@ -599,6 +601,7 @@ export function QueueView({ mode, reviewer }: { mode: 'queue' | 'escalations'; r
                     <span className="item-match">
                       {matchSummary(item)}
                       {item.reportCount > 0 ? ` · reported${item.reportCount > 1 ? ` ×${item.reportCount}` : ''}` : ''}
+                      {item.reopened && DECIDABLE.has(item.status) && <strong data-testid="reported-again"> · reported again after a decision</strong>}
                       {item.media.source === 'synapse_upload' && (item.media.context.check as { action?: string } | undefined)?.action === 'block' ? ' · blocked at upload' : ''} · {formatAge(now - item.createdAt)}
                     </span>
                   </button>
