@@ -5,10 +5,12 @@ import { launchChromium } from '../helpers/browser';
 import { apiCall, startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
 import { startHmaDouble, type HmaDouble } from '../hma-double';
+import { HmaClient } from '../../electron/services/hma';
+import { randomPdq } from '../hma/helpers';
 
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
 
-describe('settings in Chromium: HMA connection (against the HMA test double: real HMA cannot run here) and Matrix sign-in errors', () => {
+describe('settings in Chromium: HMA connection (against the HMA test double) and Matrix sign-in errors', () => {
   const temp = tempDir('matchdesk-e2e-settings-');
   let browser: Browser;
   let server: WebServer;
@@ -47,6 +49,18 @@ describe('settings in Chromium: HMA connection (against the HMA test double: rea
     await result.waitFor();
     await expect(result.textContent()).resolves.toMatch(/\(http:\/\/127\.0\.0\.1:\d+\): OK/);
     expect(JSON.stringify(await apiCall(server, 'hma.getSettings'))).not.toContain('e2e-key');
+    expect(await page.getByTestId('hma-warning').count()).toBe(0);
+  });
+
+  it("warns in plain words, with the fix, when HMA's PDQ index holds a single hash (HMA's one-hash bug)", async () => {
+    const admin = new HmaClient({ baseUrl: hma.url, apiKey: 'e2e-key' });
+    await admin.createBank('ONE_HASH');
+    await admin.addSignals('ONE_HASH', { pdq: randomPdq() });
+    hma.rebuildIndex();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const warning = page.getByTestId('hma-warning');
+    await warning.waitFor();
+    await expect(warning.textContent()).resolves.toMatch(/single hash.*never matches.*add a second PDQ hash/);
   });
 
   it('a Matrix sign-in to a server that is not there says so', async () => {

@@ -19,9 +19,11 @@ export type ActionSpec =
   | { kind: 'local.remove_signals'; params: { bankName: string; signals: SignalRef[] } }
   | { kind: 'local.disable_content'; params: { contentId: number; note: string } }
   | { kind: 'local.enable_content'; params: { contentId: number; note: string } }
-  | { kind: 'hma.add_to_bank'; params: { bankName: string; signals: SignalRef[]; note: string; metadata: Record<string, string> } }
-  | { kind: 'hma.disable_content'; params: { bankName: string; contentId: number; note: string } }
-  | { kind: 'hma.enable_content'; params: { bankName: string; contentId: number; note: string } };
+  // HMA actions carry only what is sent: /c/bank/<b>/signal takes signals and a note (no metadata), and disabling
+  // or enabling content leaves its note alone (HMA's only free-text field; hma-api.md §2.4).
+  | { kind: 'hma.add_to_bank'; params: { bankName: string; signals: SignalRef[]; note: string } }
+  | { kind: 'hma.disable_content'; params: { bankName: string; contentId: number } }
+  | { kind: 'hma.enable_content'; params: { bankName: string; contentId: number } };
 
 export type ActionKind = ActionSpec['kind'];
 export type ParamsOf<K extends ActionKind> = Extract<ActionSpec, { kind: K }>['params'];
@@ -59,10 +61,10 @@ export function compensationFor(spec: ActionSpec, result: Record<string, unknown
     case 'local.disable_content':
       return { kind: 'local.enable_content', params: { contentId: spec.params.contentId, note: 'decision undone' } };
     case 'hma.disable_content':
-      return { kind: 'hma.enable_content', params: { ...spec.params, note: 'decision undone' } };
+      return { kind: 'hma.enable_content', params: { bankName: spec.params.bankName, contentId: spec.params.contentId } };
     case 'hma.add_to_bank': {
       const contentId = typeof result?.contentId === 'number' ? result.contentId : null;
-      return contentId === null ? null : { kind: 'hma.disable_content', params: { bankName: spec.params.bankName, contentId, note: 'decision undone' } };
+      return contentId === null ? null : { kind: 'hma.disable_content', params: { bankName: spec.params.bankName, contentId } };
     }
     case 'matrix.notify':
       return { kind: 'matrix.notify', params: { text: `Correction: an earlier Matchdesk decision was undone. ${spec.params.text}` } };

@@ -14,6 +14,10 @@ export const hmaSettingsSchema = z
     curatorUrl: z.string().nullable().default(null),
     requestsPerMinute: z.number().int().min(0).max(100_000).default(600),
     timeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    /** HMA's TASK_INDEX_CACHE_INTERVAL_SECONDS (default 30): how long its matchers may serve an older index. */
+    indexRefreshSeconds: z.number().int().min(1).max(3_600).default(30),
+    /** HMA's gunicorn worker timeout (default 30): the longest HMA goes on with a request we stopped waiting for. */
+    serverTimeoutSeconds: z.number().int().min(1).max(3_600).default(30),
     /** Severity used for the queue's priority per HMA bank (local banks carry their own). */
     bankSeverity: z.record(z.string(), z.number().int().min(0).max(100)).default({}),
   })

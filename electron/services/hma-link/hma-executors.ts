@@ -3,7 +3,8 @@ import type { ActionContext, ActionResult, ExecutorRegistry, SignalRef } from '.
 
 /** A disabled item stays disabled for just under HMA's 5-year limit on disable_until_ts. */
 const DISABLE_FOR_S = 5 * 365 * 24 * 3600 - 24 * 3600;
-const WAIT_FOR_INDEX_MS = 30_000;
+/** How long to wait for HMA's indexer when its stored index does not hold everything in its database yet. */
+const WAIT_FOR_INDEXER_MS = 15_000;
 
 export function hmaFailure(error: unknown): ActionResult {
   if (error instanceof HmaError) {
@@ -26,34 +27,87 @@ function hmaSignals(signals: SignalRef[]): Record<string, string> {
   return out;
 }
 
+/** How long after seeing HMA's stored index up to date a lookup can be trusted: one matcher refresh, plus slack. */
+export function matcherSettleMs(refreshMs: number): number {
+  return refreshMs + Math.max(2_000, Math.round(refreshMs / 5));
+}
+
+export interface HmaExecutorOptions {
+  /** The client's per-request timeout: an earlier attempt may still be in flight at HMA until it has passed. */
+  timeoutMs: () => number;
+  /**
+   * How long HMA may go on working on a request the client stopped waiting for: gunicorn's worker timeout (default
+   * 30 s), after which the worker is killed and its transaction rolled back. Default 30 s.
+   */
+  serverTimeoutMs?: () => number;
+  /** HMA's TASK_INDEX_CACHE_INTERVAL_SECONDS, in ms (HMA's default 30 s): how often its matchers reload the index. */
+  indexRefreshMs?: () => number;
+  now?: () => number;
+}
+
+type EarlierAdd = { found: number } | { notAdded: true } | { waitMs: number; why: string };
+
+/** Per idempotency key, in memory: until when an add we may have sent can be in flight; when the index was seen up to date. */
+interface Observation {
+  inFlightUntil: number;
+  since?: number;
+}
+
 /**
  * HMA has no idempotent "add": a retried POST creates a second content item. So a retry first looks for the content
- * an earlier attempt may have created (same signal in the bank, our idempotency marker in its note) — but only once
- * the matcher's index provably covers everything in HMA's database; until then the action waits.
+ * an earlier attempt may have created: the same signal in the bank, with our idempotency marker in its note.
+ *
+ * A lookup that finds nothing proves nothing until the matcher serves an index that holds every earlier attempt.
+ * /m/index/status and /c/signal_type/index report the index *stored* in HMA's database, while /m/raw_lookup answers
+ * from each matcher's in-memory copy, reloaded only every TASK_INDEX_CACHE_INTERVAL_SECONDS (hma-api.md §1.5). So:
+ *  1. wait until no earlier request can still be in flight: our timeout, then HMA's own (gunicorn's worker timeout);
+ *  2. wait until the stored index holds everything in the database (index_out_of_date false), and note when we saw it;
+ *  3. wait a whole matcher refresh interval (plus slack) from that moment: every matcher has reloaded since, so it
+ *     serves an index at least that new;
+ *  4. only then does an empty lookup mean "not added".
+ * These observations are kept in memory only (a restart observes again) and dropped whenever we send the add.
  */
 async function findEarlierAdd(
   client: HmaClient,
   bank: string,
   signals: Record<string, string>,
   ctx: ActionContext,
-  timeoutMs: number,
-  now: () => number,
-): Promise<number | null | { waitMs: number }> {
-  // An earlier request may still be in flight at HMA until its timeout has passed.
-  if (ctx.previousAttemptAt !== null && now() < ctx.previousAttemptAt + timeoutMs) return { waitMs: ctx.previousAttemptAt + timeoutMs - now() };
-  const [type, signal] = Object.entries(signals)[0]!;
-  const dbIndex = (await client.signalTypeIndexStatus(type))[type];
-  const served = (await client.indexStatus(type))[type];
-  if (!dbIndex || !served || !served.present || served.builtTo < dbIndex.newestDbItem) return { waitMs: WAIT_FOR_INDEX_MS };
+  o: { timeoutMs: number; serverTimeoutMs: number; refreshMs: number; now: () => number; observed: Map<string, Observation> },
+): Promise<EarlierAdd> {
+  const now = o.now();
+  // video_md5 is an exact-match index: unlike PDQ's, it does not lose a lone hash (HMA's one-hash bug, #1318).
+  const type = 'video_md5' in signals ? 'video_md5' : 'pdq';
+  const signal = signals[type]!;
+  // An observation is only ever made after the last add we sent had ended (and is dropped when we send one).
+  let since = o.observed.get(ctx.idempotencyKey)?.since;
+  if (since === undefined) {
+    // The latest attempt may have sent the add (after a restart we cannot tell): wait until neither we nor HMA can
+    // still be working on it, once.
+    const inFlightUntil = o.observed.get(ctx.idempotencyKey)?.inFlightUntil ?? (ctx.previousAttemptAt ?? 0) + o.timeoutMs + o.serverTimeoutMs;
+    o.observed.set(ctx.idempotencyKey, { inFlightUntil });
+    if (now < inFlightUntil) return { waitMs: inFlightUntil - now, why: 'an earlier attempt may still be in flight at HMA' };
+    const stored = (await client.signalTypeIndexStatus(type))[type];
+    if (!stored || stored.indexOutOfDate) return { waitMs: WAIT_FOR_INDEXER_MS, why: "HMA's indexer has not indexed its latest content yet" };
+    if (type === 'pdq' && stored.indexSize === 1) {
+      return { waitMs: 5 * 60_000, why: "HMA's PDQ index holds a single hash, which HMA 1.1.7 never matches (upstream bug #1318): add a second PDQ hash to any bank" };
+    }
+    since = now;
+    o.observed.set(ctx.idempotencyKey, { inFlightUntil, since });
+  }
+  const settle = matcherSettleMs(o.refreshMs);
+  if (now < since + settle) return { waitMs: since + settle - now, why: "HMA's matchers have not reloaded the index yet" };
   for (const id of await client.rawLookup(type, signal, { banks: [bank] })) {
     const content = await client.getContent(bank, id);
-    if (content.note?.includes(marker(ctx.idempotencyKey))) return id;
+    if (content.note?.includes(marker(ctx.idempotencyKey))) return { found: id };
   }
-  return null;
+  return { notAdded: true };
 }
 
-export function hmaExecutors(client: () => HmaClient | null, opts: { timeoutMs: () => number; now?: () => number } = { timeoutMs: () => 10_000 }): ExecutorRegistry {
+export function hmaExecutors(client: () => HmaClient | null, opts: HmaExecutorOptions = { timeoutMs: () => 10_000 }): ExecutorRegistry {
   const now = opts.now ?? Date.now;
+  const refreshMs = opts.indexRefreshMs ?? (() => 30_000);
+  const serverTimeoutMs = opts.serverTimeoutMs ?? (() => 30_000);
+  const observed = new Map<string, Observation>();
   const run = async (fn: (c: HmaClient) => Promise<ActionResult>): Promise<ActionResult> => {
     const c = client();
     if (!c) return { status: 'retryable', error: 'HMA is not configured (Settings → HMA)', retryAfterMs: 5 * 60_000 };
@@ -69,24 +123,30 @@ export function hmaExecutors(client: () => HmaClient | null, opts: { timeoutMs: 
         const signals = hmaSignals(p.signals);
         if (Object.keys(signals).length === 0) return { status: 'permanent_failure', error: 'No signal HMA can bank (pdq or video_md5)' };
         if (ctx.attempt > 1) {
-          const earlier = await findEarlierAdd(c, p.bankName, signals, ctx, opts.timeoutMs(), now);
-          if (earlier !== null && typeof earlier === 'object') {
-            return { status: 'retryable', error: 'Waiting for the HMA index to show whether an earlier attempt already added this', retryAfterMs: earlier.waitMs };
+          const earlier = await findEarlierAdd(c, p.bankName, signals, ctx, { timeoutMs: opts.timeoutMs(), serverTimeoutMs: serverTimeoutMs(), refreshMs: refreshMs(), now, observed });
+          if ('waitMs' in earlier) {
+            return { status: 'retryable', error: `Checking whether an earlier attempt already added this: ${earlier.why}`, retryAfterMs: earlier.waitMs };
           }
-          if (earlier !== null) return { status: 'ok', detail: { contentId: earlier, bank: p.bankName, found: 'earlier attempt' } };
+          if ('found' in earlier) {
+            observed.delete(ctx.idempotencyKey);
+            return { status: 'ok', detail: { contentId: earlier.found, bank: p.bankName, found: 'earlier attempt' } };
+          }
         }
+        observed.delete(ctx.idempotencyKey);
         const note = `${p.note.slice(0, 180)} ${marker(ctx.idempotencyKey)}`.slice(0, 255);
         const added = await c.addSignals(p.bankName, signals, { note });
         return { status: 'ok', detail: { contentId: added.id, bank: p.bankName } };
       }),
+    // The note is HMA's only free-text field (curators' and partners' provenance): never sent, so never replaced.
+    // Why content was disabled or re-enabled lives in Matchdesk's audit log and false-positive records.
     'hma.disable_content': (p) =>
       run(async (c) => {
-        await c.updateContent(p.bankName, p.contentId, { disableUntilTs: Math.floor(now() / 1000) + DISABLE_FOR_S, note: p.note.slice(0, 255) });
+        await c.updateContent(p.bankName, p.contentId, { disableUntilTs: Math.floor(now() / 1000) + DISABLE_FOR_S });
         return { status: 'ok' };
       }),
     'hma.enable_content': (p) =>
       run(async (c) => {
-        await c.updateContent(p.bankName, p.contentId, { disableUntilTs: 1, note: p.note.slice(0, 255) });
+        await c.updateContent(p.bankName, p.contentId, { disableUntilTs: 1 });
         return { status: 'ok' };
       }),
   };

@@ -269,4 +269,11 @@ export const migrations: Migration[] = [
       CREATE INDEX pending_lookups_due ON pending_lookups (next_at);
     `,
   },
+  {
+    version: 5,
+    name: "HMA's evidence on a match: the bank content's note and metadata when it matched",
+    sql: `
+      ALTER TABLE matches ADD COLUMN evidence_json TEXT;
+    `,
+  },
 ];

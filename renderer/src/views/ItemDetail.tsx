@@ -179,7 +179,10 @@ export function ItemDetail({ id, placeholder, claim, pendingVerdict, revealed, q
                           {ev?.contentNote && <div className="muted">{ev.contentNote}</div>}
                           {meta.length > 0 && <div className="muted small">{meta.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' · ')}</div>}
                         </td>
-                        <td>{match.signalType}</td>
+                        <td>
+                          {match.signalType}
+                          {match.signal && <div className="muted small hash" title={`The bank's matched signal: ${match.signal}`} data-testid="matched-signal">{match.signal.length > 16 ? `${match.signal.slice(0, 16)}…` : match.signal}</div>}
+                        </td>
                         <td>{match.signalType === 'pdq' ? match.distance : 'exact'}</td>
                         <td>{match.variant ?? (match.signalType === 'pdq' ? 'original' : '–')}</td>
                       </tr>

@@ -123,20 +123,32 @@ function HmaSettings() {
   const [baseUrl, setBaseUrl] = useState('');
   const [enabled, setEnabled] = useState(false);
   const [apiKey, setApiKey] = useState('');
+  const [roleUrls, setRoleUrls] = useState({ hasherUrl: '', matcherUrl: '', curatorUrl: '' });
   useEffect(() => {
     if (settings.data) {
       setBaseUrl(settings.data.baseUrl ?? '');
       setEnabled(settings.data.enabled);
+      setRoleUrls({ hasherUrl: settings.data.hasherUrl ?? '', matcherUrl: settings.data.matcherUrl ?? '', curatorUrl: settings.data.curatorUrl ?? '' });
     }
   }, [settings.data]);
+  const urls = () => ({
+    baseUrl: baseUrl.trim() || null,
+    hasherUrl: roleUrls.hasherUrl.trim() || null,
+    matcherUrl: roleUrls.matcherUrl.trim() || null,
+    curatorUrl: roleUrls.curatorUrl.trim() || null,
+  });
   const save = useMutation({
-    mutationFn: () => call('hma.saveSettings', { enabled, baseUrl: baseUrl.trim() || null, ...(apiKey ? { apiKey } : {}) }),
+    mutationFn: () => call('hma.saveSettings', { enabled, ...urls(), ...(apiKey ? { apiKey } : {}) }),
     onSuccess: () => {
       setApiKey('');
       void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] });
     },
   });
-  const clearKey = useMutation({ mutationFn: () => call('hma.saveSettings', { enabled, baseUrl: baseUrl.trim() || null, apiKey: null }), onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] }) });
+  const clearKey = useMutation({ mutationFn: () => call('hma.saveSettings', { enabled, ...urls(), apiKey: null }), onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] }) });
+  const saveTimings = useMutation({
+    mutationFn: (t: { indexRefreshSeconds?: number; serverTimeoutSeconds?: number }) => call('hma.saveSettings', { enabled, ...urls(), ...t }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] }),
+  });
   const test = useMutation({ mutationFn: () => call('hma.testConnection', {}) });
   const lookups = useQuery({ queryKey: ['ingest.lookupStatus'], queryFn: () => call('ingest.lookupStatus', {}), refetchInterval: 5_000 });
 
@@ -149,6 +161,21 @@ function HmaSettings() {
         <input id="hma-url" type="url" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="https://hma.example.org" />
         <label htmlFor="hma-key">API key</label>
         <input id="hma-key" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
+        <details className="span2">
+          <summary>Split deployment (one URL per role) and HMA's timings</summary>
+          <div className="settings-form">
+            {(['hasher', 'matcher', 'curator'] as const).map((role) => (
+              <label key={role} className="span2">
+                {role[0]!.toUpperCase() + role.slice(1)} URL (/{role[0]}){' '}
+                <input type="url" value={roleUrls[`${role}Url`]} onChange={(e) => setRoleUrls({ ...roleUrls, [`${role}Url`]: e.target.value })} placeholder="the base URL" />
+              </label>
+            ))}
+            <label htmlFor="hma-refresh">Matchers reload HMA's index every (seconds; HMA's TASK_INDEX_CACHE_INTERVAL_SECONDS, default 30)</label>
+            {settings.data && <NumberSetting id="hma-refresh" value={settings.data.indexRefreshSeconds} min={1} max={3600} onCommit={(v) => saveTimings.mutate({ indexRefreshSeconds: v })} />}
+            <label htmlFor="hma-server-timeout">HMA gives up on a request after (seconds; its gunicorn worker timeout, default 30)</label>
+            {settings.data && <NumberSetting id="hma-server-timeout" value={settings.data.serverTimeoutSeconds} min={1} max={3600} onCommit={(v) => saveTimings.mutate({ serverTimeoutSeconds: v })} />}
+          </div>
+        </details>
         <div className="span2 actions">
           <button type="submit" className="primary" disabled={save.isPending}>Save</button>
           {settings.data?.keys.all && <button type="button" onClick={() => clearKey.mutate()}>Remove the key</button>}
@@ -161,12 +188,13 @@ function HmaSettings() {
       {test.data && (
         <div role="status" data-testid="hma-test">
           {test.data.error && <p className="error">{test.data.error}</p>}
+          {test.data.warnings.map((w) => <p key={w} className="warning-inline" data-testid="hma-warning">{w}</p>)}
           <ul>{test.data.roles.map((r) => <li key={r.role}>{r.role} ({r.baseUrl}): {r.ok ? 'OK' : r.message}</li>)}</ul>
           <p>Index: {Object.entries(test.data.indexStatus).map(([t, st]) => `${t} ${st.present ? `${st.size} hashes` : 'not built'}`).join(' · ') || '—'}</p>
           <p>Banks: {test.data.banks.map((b) => `${b.name}${b.enabled ? '' : ' (off)'}`).join(', ') || 'none'}</p>
         </div>
       )}
-      {[save, clearKey, test].map((m, i) => (m.isError ? <ErrorNote key={i} error={m.error} /> : null))}
+      {[save, clearKey, saveTimings, test].map((m, i) => (m.isError ? <ErrorNote key={i} error={m.error} /> : null))}
     </section>
   );
 }
