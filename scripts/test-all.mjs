@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint, build the renderer, then every vitest project (unit, e2e in Chromium, real Synapse).
+// `npm test`: type-check, lint, build the renderer, then every vitest project (unit, e2e in Chromium, real Synapse,
+// real HMA 1.1.7).
 // Runs every step even when one fails, prints one summary line, and exits non-zero if anything failed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ const steps = [
   ['lint', 'npx', ['eslint', '--max-warnings', '0', '.']],
   ['renderer build', 'npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']],
   ['tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...process.argv.slice(2)]],
-  // SIGKILLs the outbox dispatcher 100 times against a real Synapse and the HMA test double (npm run test:crash).
+  // SIGKILLs the outbox dispatcher 100 times against a real Synapse and a real HMA (npm run test:crash).
   ['crash test', 'npx', ['tsx', 'test/crash/run-crash-test.ts']],
 ];
 
