@@ -86,7 +86,7 @@ describe.skipIf(ctx.unavailable !== null)('hma.add_to_bank retries against a rea
     // The window that fooled the old check: HMA's stored index already holds attempt 1, the matcher may not serve it.
     await waitUntil("HMA's stored index to hold attempt 1", storedIndexHolds, 30_000, 50);
     const servedYet = (await admin.rawLookup('video_md5', md5, { banks: [target] })).includes(landed!);
-    console.log(`[hma] retry test: when the stored index held attempt 1, the split matcher ${servedYet ? 'already' : 'did not yet'} serve it`);
+    console.log(`[hma] retry test: when the stored index held attempt 1, the split matcher ${servedYet ? 'already served it' : 'did not serve it yet'}`);
 
     // Retry at once again, then let the outbox retry when it says: never a second content.
     const reasons = new Set<string>([action().last_error!.replace(/^.*: /, '')]);

@@ -32,7 +32,15 @@ export type ParamsOf<K extends ActionKind> = Extract<ActionSpec, { kind: K }>['p
 export type ActionResult =
   | { status: 'ok'; detail?: Record<string, unknown> }
   | { status: 'permanent_failure'; error: string }
-  | { status: 'retryable'; error: string; retryAfterMs?: number };
+  /** `detail`: what this attempt learnt or did (kept with the attempt, handed to later attempts in `previousAttempts`). */
+  | { status: 'retryable'; error: string; retryAfterMs?: number; detail?: Record<string, unknown> };
+
+/** An earlier attempt of the same action, as recorded. `outcome` null: it never finished (the process died). */
+export interface PreviousAttempt {
+  startedAt: number;
+  outcome: 'ok' | 'retryable' | 'permanent' | null;
+  detail: Record<string, unknown> | null;
+}
 
 export interface ActionContext {
   actionId: number;
@@ -41,6 +49,8 @@ export interface ActionContext {
   attempt: number;
   /** When the latest earlier attempt started (ms), or null on the first attempt: it may have reached the remote side. */
   previousAttemptAt: number | null;
+  /** Every earlier attempt, oldest first. */
+  previousAttempts: PreviousAttempt[];
 }
 
 export type ActionExecutor<K extends ActionKind = ActionKind> = (params: ParamsOf<K>, ctx: ActionContext) => Promise<ActionResult>;

@@ -1,6 +1,6 @@
 import type { Db } from '../store/database';
 import type { AuditLog } from '../audit/audit-log';
-import type { ActionKind, ActionResult, ExecutorRegistry } from './action-types';
+import type { ActionKind, ActionResult, ExecutorRegistry, PreviousAttempt } from './action-types';
 
 export interface DispatcherOptions {
   now?: () => number;
@@ -80,7 +80,14 @@ export class OutboxDispatcher {
     const action = this.claim();
     if (!action) return false;
     const started = this.now();
-    const previous = this.db.prepare('SELECT MAX(started_at) AS at FROM action_attempts WHERE action_id = ?').get(action.id) as { at: number | null };
+    const previousAttempts = (
+      this.db.prepare('SELECT started_at, outcome, detail_json FROM action_attempts WHERE action_id = ? ORDER BY id').all(action.id) as {
+        started_at: number;
+        outcome: PreviousAttempt['outcome'];
+        detail_json: string | null;
+      }[]
+    ).map((r): PreviousAttempt => ({ startedAt: r.started_at, outcome: r.outcome, detail: r.detail_json ? (JSON.parse(r.detail_json) as Record<string, unknown>) : null }));
+    const previousAttemptAt = previousAttempts.length ? Math.max(...previousAttempts.map((a) => a.startedAt)) : null;
     const attemptId = Number(this.db.prepare('INSERT INTO action_attempts (action_id, started_at) VALUES (?, ?)').run(action.id, started).lastInsertRowid);
     const executor = this.executors[action.kind] as ((p: unknown, c: unknown) => Promise<ActionResult>) | undefined;
     let result: ActionResult;
@@ -88,7 +95,13 @@ export class OutboxDispatcher {
       result = { status: 'retryable', error: `Not configured: nothing can carry out ${action.kind} yet (connect ${action.kind.split('.')[0]} in Settings)`, retryAfterMs: this.maxBackoffMs };
     } else {
       try {
-        result = await executor(JSON.parse(action.params_json), { actionId: action.id, idempotencyKey: action.idempotency_key, attempt: action.attempts, previousAttemptAt: previous.at });
+        result = await executor(JSON.parse(action.params_json), {
+          actionId: action.id,
+          idempotencyKey: action.idempotency_key,
+          attempt: action.attempts,
+          previousAttemptAt,
+          previousAttempts,
+        });
       } catch (error) {
         result = { status: 'retryable', error: error instanceof Error ? error.message : String(error) };
       }
@@ -103,7 +116,7 @@ export class OutboxDispatcher {
     this.db.transaction(() => {
       const outcome = result.status === 'ok' ? 'ok' : result.status === 'retryable' ? 'retryable' : 'permanent';
       const error = result.status === 'ok' ? null : result.error;
-      const detail = result.status === 'ok' && result.detail ? JSON.stringify(result.detail) : null;
+      const detail = result.status !== 'permanent_failure' && result.detail ? JSON.stringify(result.detail) : null;
       this.db.prepare('UPDATE action_attempts SET finished_at = ?, outcome = ?, error = ?, detail_json = ? WHERE id = ?').run(at, outcome, error, detail, attemptId);
       if (result.status === 'ok') {
         this.db.prepare("UPDATE actions SET state = 'done', lease_until = NULL, last_error = NULL, result_json = ?, updated_at = ? WHERE id = ?").run(detail, at, action.id);

@@ -45,13 +45,10 @@ export interface HmaExecutorOptions {
   now?: () => number;
 }
 
-type EarlierAdd = { found: number } | { notAdded: true } | { waitMs: number; why: string };
+type EarlierAdd = { found: number } | { notAdded: true } | { waitMs: number; why: string; observedIndexAt?: number };
 
-/** Per idempotency key, in memory: until when an add we may have sent can be in flight; when the index was seen up to date. */
-interface Observation {
-  inFlightUntil: number;
-  since?: number;
-}
+/** Marks an attempt that did not send the add: recorded with the attempt, so later attempts (and restarts) know. */
+const NOT_SENT = { hmaAddSent: false } as const;
 
 /**
  * HMA has no idempotent "add": a retried POST creates a second content item. So a retry first looks for the content
@@ -60,42 +57,47 @@ interface Observation {
  * A lookup that finds nothing proves nothing until the matcher serves an index that holds every earlier attempt.
  * /m/index/status and /c/signal_type/index report the index *stored* in HMA's database, while /m/raw_lookup answers
  * from each matcher's in-memory copy, reloaded only every TASK_INDEX_CACHE_INTERVAL_SECONDS (hma-api.md §1.5). So:
- *  1. wait until no earlier request can still be in flight: our timeout, then HMA's own (gunicorn's worker timeout);
- *  2. wait until the stored index holds everything in the database (index_out_of_date false), and note when we saw it;
+ *  1. wait until the latest attempt that may have sent the add can no longer be in flight: our timeout, then HMA's
+ *     own (gunicorn's worker timeout); an attempt that died without a record may have sent it;
+ *  2. wait until the stored index holds everything in the database (index_out_of_date false), and note when we saw it
+ *     (recorded with the attempt, so it survives a restart);
  *  3. wait a whole matcher refresh interval (plus slack) from that moment: every matcher has reloaded since, so it
  *     serves an index at least that new;
  *  4. only then does an empty lookup mean "not added".
- * These observations are kept in memory only (a restart observes again) and dropped whenever we send the add.
  */
 async function findEarlierAdd(
   client: HmaClient,
   bank: string,
   signals: Record<string, string>,
   ctx: ActionContext,
-  o: { timeoutMs: number; serverTimeoutMs: number; refreshMs: number; now: () => number; observed: Map<string, Observation> },
+  o: { timeoutMs: number; serverTimeoutMs: number; refreshMs: number; now: () => number },
 ): Promise<EarlierAdd> {
   const now = o.now();
   // video_md5 is an exact-match index: unlike PDQ's, it does not lose a lone hash (HMA's one-hash bug, #1318).
   const type = 'video_md5' in signals ? 'video_md5' : 'pdq';
   const signal = signals[type]!;
-  // An observation is only ever made after the last add we sent had ended (and is dropped when we send one).
-  let since = o.observed.get(ctx.idempotencyKey)?.since;
+  let lastMaybeSent = -1;
+  ctx.previousAttempts.forEach((a, i) => {
+    if (a.detail?.hmaAddSent !== false) lastMaybeSent = i;
+  });
+  const sentAt = lastMaybeSent >= 0 ? ctx.previousAttempts[lastMaybeSent]!.startedAt : 0;
+  const inFlightUntil = sentAt + o.timeoutMs + o.serverTimeoutMs;
+  if (now < inFlightUntil) return { waitMs: inFlightUntil - now, why: 'an earlier attempt may still be in flight at HMA' };
+  // The first observation since that attempt (each one was made once it could no longer be in flight).
+  let since = ctx.previousAttempts
+    .slice(lastMaybeSent + 1)
+    .map((a) => a.detail?.observedIndexAt)
+    .find((t): t is number => typeof t === 'number' && t >= inFlightUntil);
   if (since === undefined) {
-    // The latest attempt may have sent the add (after a restart we cannot tell): wait until neither we nor HMA can
-    // still be working on it, once.
-    const inFlightUntil = o.observed.get(ctx.idempotencyKey)?.inFlightUntil ?? (ctx.previousAttemptAt ?? 0) + o.timeoutMs + o.serverTimeoutMs;
-    o.observed.set(ctx.idempotencyKey, { inFlightUntil });
-    if (now < inFlightUntil) return { waitMs: inFlightUntil - now, why: 'an earlier attempt may still be in flight at HMA' };
     const stored = (await client.signalTypeIndexStatus(type))[type];
     if (!stored || stored.indexOutOfDate) return { waitMs: WAIT_FOR_INDEXER_MS, why: "HMA's indexer has not indexed its latest content yet" };
     if (type === 'pdq' && stored.indexSize === 1) {
       return { waitMs: 5 * 60_000, why: "HMA's PDQ index holds a single hash, which HMA 1.1.7 never matches (upstream bug #1318): add a second PDQ hash to any bank" };
     }
     since = now;
-    o.observed.set(ctx.idempotencyKey, { inFlightUntil, since });
   }
   const settle = matcherSettleMs(o.refreshMs);
-  if (now < since + settle) return { waitMs: since + settle - now, why: "HMA's matchers have not reloaded the index yet" };
+  if (now < since + settle) return { waitMs: since + settle - now, why: "HMA's matchers have not reloaded the index yet", observedIndexAt: since };
   for (const id of await client.rawLookup(type, signal, { banks: [bank] })) {
     const content = await client.getContent(bank, id);
     if (content.note?.includes(marker(ctx.idempotencyKey))) return { found: id };
@@ -107,7 +109,6 @@ export function hmaExecutors(client: () => HmaClient | null, opts: HmaExecutorOp
   const now = opts.now ?? Date.now;
   const refreshMs = opts.indexRefreshMs ?? (() => 30_000);
   const serverTimeoutMs = opts.serverTimeoutMs ?? (() => 30_000);
-  const observed = new Map<string, Observation>();
   const run = async (fn: (c: HmaClient) => Promise<ActionResult>): Promise<ActionResult> => {
     const c = client();
     if (!c) return { status: 'retryable', error: 'HMA is not configured (Settings → HMA)', retryAfterMs: 5 * 60_000 };
@@ -118,25 +119,37 @@ export function hmaExecutors(client: () => HmaClient | null, opts: HmaExecutorOp
     }
   };
   return {
-    'hma.add_to_bank': (p, ctx) =>
-      run(async (c) => {
-        const signals = hmaSignals(p.signals);
-        if (Object.keys(signals).length === 0) return { status: 'permanent_failure', error: 'No signal HMA can bank (pdq or video_md5)' };
-        if (ctx.attempt > 1) {
-          const earlier = await findEarlierAdd(c, p.bankName, signals, ctx, { timeoutMs: opts.timeoutMs(), serverTimeoutMs: serverTimeoutMs(), refreshMs: refreshMs(), now, observed });
-          if ('waitMs' in earlier) {
-            return { status: 'retryable', error: `Checking whether an earlier attempt already added this: ${earlier.why}`, retryAfterMs: earlier.waitMs };
-          }
-          if ('found' in earlier) {
-            observed.delete(ctx.idempotencyKey);
-            return { status: 'ok', detail: { contentId: earlier.found, bank: p.bankName, found: 'earlier attempt' } };
-          }
+    'hma.add_to_bank': async (p, ctx) => {
+      const c = client();
+      if (!c) return { status: 'retryable', error: 'HMA is not configured (Settings → HMA)', retryAfterMs: 5 * 60_000, detail: NOT_SENT };
+      const signals = hmaSignals(p.signals);
+      if (Object.keys(signals).length === 0) return { status: 'permanent_failure', error: 'No signal HMA can bank (pdq or video_md5)' };
+      if (ctx.attempt > 1) {
+        let earlier: EarlierAdd;
+        try {
+          earlier = await findEarlierAdd(c, p.bankName, signals, ctx, { timeoutMs: opts.timeoutMs(), serverTimeoutMs: serverTimeoutMs(), refreshMs: refreshMs(), now });
+        } catch (error) {
+          const failure = hmaFailure(error);
+          return failure.status === 'retryable' ? { ...failure, detail: NOT_SENT } : failure;
         }
-        observed.delete(ctx.idempotencyKey);
+        if ('waitMs' in earlier) {
+          return {
+            status: 'retryable',
+            error: `Checking whether an earlier attempt already added this: ${earlier.why}`,
+            retryAfterMs: earlier.waitMs,
+            detail: earlier.observedIndexAt === undefined ? NOT_SENT : { ...NOT_SENT, observedIndexAt: earlier.observedIndexAt },
+          };
+        }
+        if ('found' in earlier) return { status: 'ok', detail: { contentId: earlier.found, bank: p.bankName, found: 'earlier attempt' } };
+      }
+      try {
         const note = `${p.note.slice(0, 180)} ${marker(ctx.idempotencyKey)}`.slice(0, 255);
         const added = await c.addSignals(p.bankName, signals, { note });
         return { status: 'ok', detail: { contentId: added.id, bank: p.bankName } };
-      }),
+      } catch (error) {
+        return hmaFailure(error); // may have reached HMA: no NOT_SENT
+      }
+    },
     // The note is HMA's only free-text field (curators' and partners' provenance): never sent, so never replaced.
     // Why content was disabled or re-enabled lives in Matchdesk's audit log and false-positive records.
     'hma.disable_content': (p) =>
