@@ -32,8 +32,12 @@ export type ParamsOf<K extends ActionKind> = Extract<ActionSpec, { kind: K }>['p
 export type ActionResult =
   | { status: 'ok'; detail?: Record<string, unknown> }
   | { status: 'permanent_failure'; error: string }
-  /** `detail`: what this attempt learnt or did (kept with the attempt, handed to later attempts in `previousAttempts`). */
-  | { status: 'retryable'; error: string; retryAfterMs?: number; detail?: Record<string, unknown> };
+  /**
+   * `detail`: what this attempt learnt or did (kept with the attempt, handed to later attempts in `previousAttempts`).
+   * `waiting`: nothing failed, the executor deliberately waits `retryAfterMs` (e.g. for a remote index): such attempts
+   * do not count towards the dispatcher's maxAttempts.
+   */
+  | { status: 'retryable'; error: string; retryAfterMs?: number; detail?: Record<string, unknown>; waiting?: boolean };
 
 /** An earlier attempt of the same action, as recorded. `outcome` null: it never finished (the process died). */
 export interface PreviousAttempt {

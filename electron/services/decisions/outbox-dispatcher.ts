@@ -8,7 +8,7 @@ export interface DispatcherOptions {
   leaseMs?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Give up (failed, visible in the UI with a retry button) after this many retryable failures. */
+  /** Give up (failed, visible in the UI with a retry button) after this many retryable failures (waits not counted). */
   maxAttempts?: number;
   random?: () => number;
   actor?: string;
@@ -117,10 +117,13 @@ export class OutboxDispatcher {
       const outcome = result.status === 'ok' ? 'ok' : result.status === 'retryable' ? 'retryable' : 'permanent';
       const error = result.status === 'ok' ? null : result.error;
       const detail = result.status !== 'permanent_failure' && result.detail ? JSON.stringify(result.detail) : null;
-      this.db.prepare('UPDATE action_attempts SET finished_at = ?, outcome = ?, error = ?, detail_json = ? WHERE id = ?').run(at, outcome, error, detail, attemptId);
+      const waiting = result.status === 'retryable' && result.waiting === true ? 1 : 0;
+      this.db.prepare('UPDATE action_attempts SET finished_at = ?, outcome = ?, error = ?, detail_json = ?, waiting = ? WHERE id = ?').run(at, outcome, error, detail, waiting, attemptId);
+      // Attempts that failed, or died without a record; not the deliberate waits.
+      const counted = (this.db.prepare('SELECT COUNT(*) AS n FROM action_attempts WHERE action_id = ? AND waiting = 0').get(action.id) as { n: number }).n;
       if (result.status === 'ok') {
         this.db.prepare("UPDATE actions SET state = 'done', lease_until = NULL, last_error = NULL, result_json = ?, updated_at = ? WHERE id = ?").run(detail, at, action.id);
-      } else if (result.status === 'retryable' && action.attempts < this.maxAttempts) {
+      } else if (result.status === 'retryable' && counted < this.maxAttempts) {
         const backoff = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** Math.min(action.attempts - 1, 20));
         const wait = Math.max(result.retryAfterMs ?? 0, backoff * (0.5 + this.random() / 2));
         this.db.prepare("UPDATE actions SET state = 'pending', lease_until = NULL, last_error = ?, not_before = ?, updated_at = ? WHERE id = ?").run(error, at + Math.round(wait), at, action.id);

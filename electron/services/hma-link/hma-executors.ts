@@ -137,6 +137,7 @@ export function hmaExecutors(client: () => HmaClient | null, opts: HmaExecutorOp
             status: 'retryable',
             error: `Checking whether an earlier attempt already added this: ${earlier.why}`,
             retryAfterMs: earlier.waitMs,
+            waiting: true,
             detail: earlier.observedIndexAt === undefined ? NOT_SENT : { ...NOT_SENT, observedIndexAt: earlier.observedIndexAt },
           };
         }

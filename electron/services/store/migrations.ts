@@ -276,4 +276,11 @@ export const migrations: Migration[] = [
       ALTER TABLE matches ADD COLUMN evidence_json TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'outbox attempts that deliberately waited (they do not count towards giving up)',
+    sql: `
+      ALTER TABLE action_attempts ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
