@@ -184,8 +184,10 @@ async function main(): Promise<void> {
   const bankSignals = services.db.prepare("SELECT COUNT(*) AS n FROM bank_signals s JOIN banks b ON b.id = s.bank_id WHERE b.name = 'Confirmed by reviewers'").get() as { n: number };
   const expectedSignals = decisions.size * 2;
   if (bankSignals.n < expectedSignals) missing += expectedSignals - bankSignals.n;
-  const notDone = (services.db.prepare("SELECT COUNT(*) AS n FROM actions WHERE state != 'done'").get() as { n: number }).n;
+  const notDoneRows = services.db.prepare("SELECT id, kind, state, attempts, last_error FROM actions WHERE state != 'done'").all();
+  const notDone = notDoneRows.length;
   missing += notDone;
+  for (const row of notDoneRows) console.log(`[crash] not done: ${JSON.stringify(row)}`);
   // HMA: exactly one content per hma.add_to_bank idempotency marker, in HMA's own records; and the one the action
   // reports is that one.
   const adds = services.db.prepare("SELECT idempotency_key, result_json FROM actions WHERE kind = 'hma.add_to_bank'").all() as { idempotency_key: string; result_json: string | null }[];
