@@ -116,7 +116,7 @@ export function createServices(options: ServicesOptions): Services {
     {
       ...localExecutors(banks),
       ...matrixExecutors(() => matrix?.actions() ?? null),
-      ...hmaExecutors(() => hma.client(), { timeoutMs: () => hma.config().timeoutMs, indexRefreshMs: () => hma.config().indexRefreshSeconds * 1000, serverTimeoutMs: () => hma.config().serverTimeoutSeconds * 1000, now }),
+      ...hmaExecutors(() => hma.client(), { markerScope: () => hma.markerScope(), timeoutMs: () => hma.config().timeoutMs, indexRefreshMs: () => hma.config().indexRefreshSeconds * 1000, serverTimeoutMs: () => hma.config().serverTimeoutSeconds * 1000, now }),
       ...(options.executors ?? {}),
     },
     { ...options.outbox, now },

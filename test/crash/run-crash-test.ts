@@ -12,6 +12,7 @@ import type { MediaEvent } from '../../electron/services/matrix';
 import { startSynapse, type SynapseHarness } from '../synapse/harness';
 import { tempDir } from '../helpers/temp-dir';
 import { startCrashHma } from './crash-hma';
+import { hmaMarker } from '../../electron/services/hma-link/hma-executors';
 
 const TARGET_KILLS = Number(process.env.CRASH_KILLS ?? '100');
 const BATCH = 6;
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
   const adds = services.db.prepare("SELECT idempotency_key, result_json FROM actions WHERE kind = 'hma.add_to_bank'").all() as { idempotency_key: string; result_json: string | null }[];
   let hmaContents = 0;
   for (const a of adds) {
-    const ids = hma.contentsWithMarker(`[matchdesk:${a.idempotency_key}]`);
+    const ids = hma.contentsWithMarker(hmaMarker(services.hma.markerScope(), a.idempotency_key));
     hmaContents += ids.length;
     if (ids.length === 0) missing++;
     if (ids.length > 1) duplicated += ids.length - 1;

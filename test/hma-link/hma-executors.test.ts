@@ -2,7 +2,7 @@
 // with a matcher that reloads the stored index every 30 s of a fake clock, like HMA's default).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HmaClient } from '../../electron/services/hma';
-import { hmaExecutors, matcherSettleMs } from '../../electron/services/hma-link/hma-executors';
+import { hmaExecutors, hmaMarker, matcherSettleMs } from '../../electron/services/hma-link/hma-executors';
 import type { ActionContext, ActionResult, PreviousAttempt } from '../../electron/services/decisions/action-types';
 import { startHmaDouble, type HmaDouble } from '../hma-double';
 import { randomMd5, randomPdq } from '../hma/helpers';
@@ -11,6 +11,7 @@ const TIMEOUT = 1_000;
 const SERVER_TIMEOUT = 30_000;
 const REFRESH = 30_000;
 const KEY = 'd7:0:hma.add_to_bank';
+const SCOPE = '0123456789abcdef';
 
 describe('hma.add_to_bank: when a retry may conclude "not added" (against the HMA test double with a lagging matcher)', () => {
   let clock: number;
@@ -20,7 +21,7 @@ describe('hma.add_to_bank: when a retry may conclude "not added" (against the HM
   // A fresh executor registry each time: what a restarted process has (nothing in memory).
   const run = (p: ReturnType<typeof params>, attempts: PreviousAttempt[]): Promise<ActionResult> => {
     const ctx: ActionContext = { actionId: 1, idempotencyKey: KEY, attempt: attempts.length + 1, previousAttemptAt: attempts.at(-1)?.startedAt ?? null, previousAttempts: attempts };
-    const ex = hmaExecutors(() => client, { timeoutMs: () => TIMEOUT, serverTimeoutMs: () => SERVER_TIMEOUT, indexRefreshMs: () => REFRESH, now: () => clock });
+    const ex = hmaExecutors(() => client, { markerScope: () => SCOPE, timeoutMs: () => TIMEOUT, serverTimeoutMs: () => SERVER_TIMEOUT, indexRefreshMs: () => REFRESH, now: () => clock });
     return ex['hma.add_to_bank']!(p, ctx);
   };
   const recorded = (startedAt: number, r: ActionResult | null): PreviousAttempt => ({
@@ -28,7 +29,7 @@ describe('hma.add_to_bank: when a retry may conclude "not added" (against the HM
     outcome: r === null ? null : r.status === 'ok' ? 'ok' : r.status === 'retryable' ? 'retryable' : 'permanent',
     detail: r && r.status !== 'permanent_failure' ? (r.detail ?? null) : null,
   });
-  const marked = () => [...double.state.contents.values()].filter((c) => c.note?.includes(`[matchdesk:${KEY}]`));
+  const marked = () => [...double.state.contents.values()].filter((c) => c.note?.includes(hmaMarker(SCOPE, KEY)));
 
   beforeEach(async () => {
     clock = 1_800_000_000_000;
@@ -92,6 +93,21 @@ describe('hma.add_to_bank: when a retry may conclude "not added" (against the HM
     const added = await run(p, attempts);
     expect(added).toEqual({ status: 'ok', detail: { contentId: marked()[0]!.id, bank: 'CONFIRMED' } });
     expect(marked()).toHaveLength(1);
+  });
+
+  it("another installation's content with the same action key is not ours: ours is added beside it", async () => {
+    const p = params();
+    const signals = Object.fromEntries(p.signals.map((s) => [s.type, s.signal]));
+    // Decision ids start at 1 everywhere: another Matchdesk sharing this HMA used the same key.
+    const theirs = await client.addSignals('CONFIRMED', signals, { note: `Confirmed in Matchdesk by someone else ${hmaMarker('fedcba9876543210', KEY)}` });
+    const attempts: PreviousAttempt[] = [recorded(clock, { status: 'retryable', error: 'network' })];
+    clock += TIMEOUT + SERVER_TIMEOUT;
+    attempts.push(recorded(clock, await run(p, attempts)));
+    clock += matcherSettleMs(REFRESH);
+    const added = await run(p, attempts);
+    expect(added).toEqual({ status: 'ok', detail: { contentId: marked()[0]!.id, bank: 'CONFIRMED' } });
+    expect(marked().map((c) => c.id)).not.toContain(theirs.id);
+    expect(marked()[0]!.note).toBe(`Confirmed in Matchdesk by r ${hmaMarker(SCOPE, KEY)}`);
   });
 
   it('a failure while checking (HMA down) is recorded as "not sent"', async () => {

@@ -10,6 +10,7 @@ import { FileSecretStore, plainCodec } from '../../electron/services/secrets/sec
 import { HmaClient } from '../../electron/services/hma';
 import { hashBytes } from '../../electron/services/hashing';
 import { renderScene } from '../../electron/services/demo/demo-media';
+import { hmaMarker } from '../../electron/services/hma-link/hma-executors';
 import { localPdqHasher, startHmaDouble, type HmaDouble } from '../hma-double';
 import { startDroppingProxy, type DroppingProxy } from '../helpers/dropping-proxy';
 import { tempDir } from '../helpers/temp-dir';
@@ -197,7 +198,7 @@ describe('decision actions on HMA banks (against the HMA test double)', () => {
     const done = services.db.prepare("SELECT result_json FROM actions WHERE kind = 'hma.add_to_bank'").get() as { result_json: string };
     const got = await client.getContent('CONFIRMED_PLAN', JSON.parse(done.result_json).contentId as number);
     expect(got.metadata).toBeNull();
-    expect(got.note).toMatch(/^Confirmed in Matchdesk by .+ \[matchdesk:[^\]]+\]$/);
+    expect(got.note).toMatch(/^Confirmed in Matchdesk by .+ \[matchdesk:[0-9a-f]{16}:d\d+:\d+:hma\.add_to_bank\]$/);
   });
 });
 
@@ -232,7 +233,7 @@ describe('no duplicate HMA content on an hma.add_to_bank retry (against the HMA 
 
   const marked = () => {
     const action = services.db.prepare("SELECT idempotency_key FROM actions WHERE kind = 'hma.add_to_bank'").get() as { idempotency_key: string };
-    return [...lag.state.contents.values()].filter((c) => c.note?.includes(`[matchdesk:${action.idempotency_key}]`));
+    return [...lag.state.contents.values()].filter((c) => c.note?.includes(hmaMarker(services.hma.markerScope(), action.idempotency_key)));
   };
   const addAction = () => services.db.prepare("SELECT state, attempts, result_json, last_error FROM actions WHERE kind = 'hma.add_to_bank'").get() as { state: string; attempts: number; result_json: string | null; last_error: string | null };
 

@@ -9,14 +9,17 @@ const ctx = inject('realHma');
 realHmaSkipNote(ctx, 'the HMA client contract tests against a real HMA');
 const INDEX_WAIT_MS = 60_000; // indexer every 1 s, matchers every 1 s (5 s for the split one); its first run is 15 s after start
 
+// The three deployments at once (they wait on their indexers, not on the CPU); each one's tests in order.
 for (const name of ['all-roles', 'split-roles', 'keyed'] as DeploymentName[]) {
-  describe.skipIf(ctx.unavailable !== null)(`HMA client contract against a real HMA 1.1.7: ${name}`, () => {
-    defineContractSuite(
-      () => {
-        const d = deployment(ctx, name);
-        return { urls: d.urls, apiKey: d.apiKey, awaitIndexed: (client, type, signal, id) => pollIndexed(client, type, signal, id, INDEX_WAIT_MS) };
-      },
-      { indexTimeoutMs: INDEX_WAIT_MS * 3 + 30_000, split: name === 'split-roles' },
-    );
+  describe.skipIf(ctx.unavailable !== null).concurrent(`HMA client contract against a real HMA 1.1.7: ${name}`, () => {
+    describe.sequential('one test at a time', () => {
+      defineContractSuite(
+        () => {
+          const d = deployment(ctx, name);
+          return { urls: d.urls, apiKey: d.apiKey, awaitIndexed: (client, type, signal, id) => pollIndexed(client, type, signal, id, INDEX_WAIT_MS) };
+        },
+        { indexTimeoutMs: INDEX_WAIT_MS * 3 + 30_000, split: name === 'split-roles' },
+      );
+    });
   });
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { HmaClient, type HmaClientOptions } from '../hma';
 import type { SettingsRepository } from '../settings/settings-repository';
@@ -37,6 +38,20 @@ export class HmaConnection {
 
   config(): HmaSettings {
     return this.settings.get('hma', hmaSettingsSchema);
+  }
+
+  /**
+   * This installation's tag in the idempotency markers we leave in HMA notes. Decision ids start at 1 in every data
+   * dir, so without it two installations sharing one HMA would take each other's content for their own.
+   */
+  markerScope(): string {
+    const schema = z.string().regex(/^[0-9a-f]{16}$/).optional();
+    let scope = this.settings.get('hmaMarkerScope', schema);
+    if (!scope) {
+      this.settings.setIfAbsent('hmaMarkerScope', randomBytes(8).toString('hex'));
+      scope = this.settings.get('hmaMarkerScope', schema)!;
+    }
+    return scope;
   }
 
   /** The client, or null when HMA is not configured or switched off. */

@@ -17,8 +17,9 @@ export function hmaFailure(error: unknown): ActionResult {
   return { status: 'retryable', error: error instanceof Error ? error.message : String(error) };
 }
 
-function marker(key: string): string {
-  return `[matchdesk:${key}]`;
+/** The idempotency marker in the note of content we add: this installation's scope and the action's key. */
+export function hmaMarker(scope: string, key: string): string {
+  return `[matchdesk:${scope}:${key}]`;
 }
 
 function hmaSignals(signals: SignalRef[]): Record<string, string> {
@@ -40,6 +41,8 @@ export interface HmaExecutorOptions {
    * 30 s), after which the worker is killed and its transaction rolled back. Default 30 s.
    */
   serverTimeoutMs?: () => number;
+  /** Tags our markers in HMA notes with this installation (HmaConnection.markerScope()). */
+  markerScope: () => string;
   /** HMA's TASK_INDEX_CACHE_INTERVAL_SECONDS, in ms (HMA's default 30 s): how often its matchers reload the index. */
   indexRefreshMs?: () => number;
   now?: () => number;
@@ -70,7 +73,7 @@ async function findEarlierAdd(
   bank: string,
   signals: Record<string, string>,
   ctx: ActionContext,
-  o: { timeoutMs: number; serverTimeoutMs: number; refreshMs: number; now: () => number },
+  o: { timeoutMs: number; serverTimeoutMs: number; refreshMs: number; now: () => number; marker: string },
 ): Promise<EarlierAdd> {
   const now = o.now();
   // video_md5 is an exact-match index: unlike PDQ's, it does not lose a lone hash (HMA's one-hash bug, #1318).
@@ -100,12 +103,12 @@ async function findEarlierAdd(
   if (now < since + settle) return { waitMs: since + settle - now, why: "HMA's matchers have not reloaded the index yet", observedIndexAt: since };
   for (const id of await client.rawLookup(type, signal, { banks: [bank] })) {
     const content = await client.getContent(bank, id);
-    if (content.note?.includes(marker(ctx.idempotencyKey))) return { found: id };
+    if (content.note?.includes(o.marker)) return { found: id };
   }
   return { notAdded: true };
 }
 
-export function hmaExecutors(client: () => HmaClient | null, opts: HmaExecutorOptions = { timeoutMs: () => 10_000 }): ExecutorRegistry {
+export function hmaExecutors(client: () => HmaClient | null, opts: HmaExecutorOptions): ExecutorRegistry {
   const now = opts.now ?? Date.now;
   const refreshMs = opts.indexRefreshMs ?? (() => 30_000);
   const serverTimeoutMs = opts.serverTimeoutMs ?? (() => 30_000);
@@ -124,10 +127,11 @@ export function hmaExecutors(client: () => HmaClient | null, opts: HmaExecutorOp
       if (!c) return { status: 'retryable', error: 'HMA is not configured (Settings → HMA)', retryAfterMs: 5 * 60_000, detail: NOT_SENT };
       const signals = hmaSignals(p.signals);
       if (Object.keys(signals).length === 0) return { status: 'permanent_failure', error: 'No signal HMA can bank (pdq or video_md5)' };
+      const marker = hmaMarker(opts.markerScope(), ctx.idempotencyKey);
       if (ctx.attempt > 1) {
         let earlier: EarlierAdd;
         try {
-          earlier = await findEarlierAdd(c, p.bankName, signals, ctx, { timeoutMs: opts.timeoutMs(), serverTimeoutMs: serverTimeoutMs(), refreshMs: refreshMs(), now });
+          earlier = await findEarlierAdd(c, p.bankName, signals, ctx, { timeoutMs: opts.timeoutMs(), serverTimeoutMs: serverTimeoutMs(), refreshMs: refreshMs(), now, marker });
         } catch (error) {
           const failure = hmaFailure(error);
           return failure.status === 'retryable' ? { ...failure, detail: NOT_SENT } : failure;
@@ -144,7 +148,7 @@ export function hmaExecutors(client: () => HmaClient | null, opts: HmaExecutorOp
         if ('found' in earlier) return { status: 'ok', detail: { contentId: earlier.found, bank: p.bankName, found: 'earlier attempt' } };
       }
       try {
-        const note = `${p.note.slice(0, 180)} ${marker(ctx.idempotencyKey)}`.slice(0, 255);
+        const note = `${p.note.slice(0, 255 - marker.length - 1)} ${marker}`;
         const added = await c.addSignals(p.bankName, signals, { note });
         return { status: 'ok', detail: { contentId: added.id, bank: p.bankName } };
       } catch (error) {

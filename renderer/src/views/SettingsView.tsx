@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { call } from '../api';
 import type { ActionPlans } from '../../../shared/contract';
@@ -124,8 +124,14 @@ function HmaSettings() {
   const [enabled, setEnabled] = useState(false);
   const [apiKey, setApiKey] = useState('');
   const [roleUrls, setRoleUrls] = useState({ hasherUrl: '', matcherUrl: '', curatorUrl: '' });
+  // Stored settings fill the form, but never over what the admin has typed since (a slow first load must not undo it).
+  const edited = useRef(false);
+  const edit = <T,>(set: (v: T) => void) => (v: T) => {
+    edited.current = true;
+    set(v);
+  };
   useEffect(() => {
-    if (settings.data) {
+    if (settings.data && !edited.current) {
       setBaseUrl(settings.data.baseUrl ?? '');
       setEnabled(settings.data.enabled);
       setRoleUrls({ hasherUrl: settings.data.hasherUrl ?? '', matcherUrl: settings.data.matcherUrl ?? '', curatorUrl: settings.data.curatorUrl ?? '' });
@@ -140,6 +146,7 @@ function HmaSettings() {
   const save = useMutation({
     mutationFn: () => call('hma.saveSettings', { enabled, ...urls(), ...(apiKey ? { apiKey } : {}) }),
     onSuccess: () => {
+      edited.current = false;
       setApiKey('');
       void queryClient.invalidateQueries({ queryKey: ['hma.getSettings'] });
     },
@@ -156,9 +163,9 @@ function HmaSettings() {
     <section className="settings-section" aria-labelledby="hma-title">
       <h3 id="hma-title">HMA (Open Media Match)</h3>
       <form className="settings-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
-        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Match against an HMA server</label>
+        <label className="check span2"><input type="checkbox" checked={enabled} onChange={(e) => edit(setEnabled)(e.target.checked)} /> Match against an HMA server</label>
         <label htmlFor="hma-url">Base URL</label>
-        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} placeholder="https://hma.example.org" />
+        <input id="hma-url" type="url" value={baseUrl} onChange={(e) => edit(setBaseUrl)(e.target.value)} placeholder="https://hma.example.org" />
         <label htmlFor="hma-key">API key</label>
         <input id="hma-key" type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
         <details className="span2">
@@ -167,7 +174,7 @@ function HmaSettings() {
             {(['hasher', 'matcher', 'curator'] as const).map((role) => (
               <label key={role} className="span2">
                 {role[0]!.toUpperCase() + role.slice(1)} URL (/{role[0]}){' '}
-                <input type="url" value={roleUrls[`${role}Url`]} onChange={(e) => setRoleUrls({ ...roleUrls, [`${role}Url`]: e.target.value })} placeholder="the base URL" />
+                <input type="url" value={roleUrls[`${role}Url`]} onChange={(e) => edit(setRoleUrls)({ ...roleUrls, [`${role}Url`]: e.target.value })} placeholder="the base URL" />
               </label>
             ))}
             <label htmlFor="hma-refresh">Matchers reload HMA's index every (seconds; HMA's TASK_INDEX_CACHE_INTERVAL_SECONDS, default 30)</label>
