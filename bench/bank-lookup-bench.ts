@@ -34,7 +34,7 @@ for (const name of ['Partner A', 'Partner B', 'Partner C']) {
   })();
 }
 const add = localExecutors(banks)['local.add_to_bank']!;
-const ctx = { actionId: 0, idempotencyKey: '', attempt: 1, previousAttemptAt: null };
+const ctx = { actionId: 0, idempotencyKey: '', attempt: 1, previousAttemptAt: null, previousAttempts: [] };
 
 async function run(label: string, before: () => void): Promise<number> {
   const started = performance.now();

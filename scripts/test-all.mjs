@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint, build the renderer, then every vitest project (unit, e2e in Chromium, real Synapse)
-// and the crash test. Runs every step even when one fails, prints one summary line, and exits non-zero if anything
-// failed. A test file that fails to load counts as a failure, and the line says how many files ran.
+// `npm test`: type-check, lint, build the renderer, then every vitest project (unit, e2e in Chromium, real Synapse,
+// real HMA 1.1.7) and the crash tests. Runs every step even when one fails, prints one summary line, and exits non-zero if
+// anything failed. A test file that fails to load counts as a failure, and the line says how many files ran.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -14,7 +14,7 @@ const steps = [
   ['lint', 'npx', ['eslint', '--max-warnings', '0', '.']],
   ['renderer build', 'npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']],
   ['tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...vitestArgs]],
-  // SIGKILLs the outbox dispatcher 100 times against a real Synapse and the HMA test double (npm run test:crash).
+  // SIGKILLs the outbox dispatcher 100 times against a real Synapse and a real HMA (npm run test:crash).
   ['crash test', 'npx', ['tsx', 'test/crash/run-crash-test.ts']],
   // SIGKILLs `matchdesk serve` under load from four consoles; no decision lost or duplicated, every action once.
   ['team crash test', 'npx', ['tsx', 'test/crash/run-team-crash-test.ts']],

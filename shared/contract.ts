@@ -415,6 +415,8 @@ export const hmaSettingsSchema = z.object({
   curatorUrl: z.string().nullable(),
   requestsPerMinute: z.number().int(),
   timeoutMs: z.number().int(),
+  indexRefreshSeconds: z.number().int(),
+  serverTimeoutSeconds: z.number().int(),
   bankSeverity: z.record(z.string(), z.number().int()),
   keys: z.object({ all: z.boolean(), hasher: z.boolean(), matcher: z.boolean(), curator: z.boolean() }),
 });
@@ -828,6 +830,10 @@ export const contract = {
         curatorUrl: httpUrl.nullable().optional(),
         requestsPerMinute: z.number().int().min(0).max(100_000).optional(),
         timeoutMs: z.number().int().min(500).max(120_000).optional(),
+        /** HMA's TASK_INDEX_CACHE_INTERVAL_SECONDS: how often its matchers reload the index (HMA's default: 30). */
+        indexRefreshSeconds: z.number().int().min(1).max(3_600).optional(),
+        /** HMA's gunicorn worker timeout (default 30): how long HMA may go on with a request the client gave up on. */
+        serverTimeoutSeconds: z.number().int().min(1).max(3_600).optional(),
         bankSeverity: z.record(z.string().max(100), z.number().int().min(0).max(100)).optional(),
         /** A new key for every role; null removes it; absent keeps the stored one. Stored in the secret store only. */
         apiKey: z.string().min(1).max(4096).nullable().optional(),
@@ -861,6 +867,8 @@ export const contract = {
       roles: z.array(z.object({ role: z.string(), baseUrl: z.string(), ok: z.boolean(), message: z.string() })),
       indexStatus: z.record(z.string(), z.object({ present: z.boolean(), size: z.number().int(), builtTo: z.number().int() })),
       banks: z.array(z.object({ name: z.string(), enabled: z.boolean() })),
+      /** Problems on the HMA side an admin should fix (e.g. HMA's one-hash PDQ index bug), in plain words. */
+      warnings: z.array(z.string()),
       error: z.string().nullable(),
     }),
   },

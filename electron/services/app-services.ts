@@ -187,7 +187,7 @@ export function createServices(options: ServicesOptions): Services {
     {
       ...localExecutors(banks),
       ...matrixExecutors(() => matrix?.actions() ?? null, { notice: (actionId, headline, attempt) => decisionNotice(db, actionId, headline, attempt) }),
-      ...hmaExecutors(() => hma.client(), { timeoutMs: () => hma.config().timeoutMs, now }),
+      ...hmaExecutors(() => hma.client(), { markerScope: () => hma.markerScope(), timeoutMs: () => hma.config().timeoutMs, indexRefreshMs: () => hma.config().indexRefreshSeconds * 1000, serverTimeoutMs: () => hma.config().serverTimeoutSeconds * 1000, now }),
       ...(options.executors ?? {}),
     },
     { ...options.outbox, now },

@@ -1,6 +1,7 @@
 // `npm run test:crash`: SIGKILLs the decisions dispatcher at 100 random points while it works against a real Synapse
-// (and the HMA test double: real HMA cannot run here), restarts it each time, and then checks on the remote side
-// that every planned action happened exactly once and that no decision a child reported as made was lost.
+// and a real HMA 1.1.7 (the HMA test double where ../shared is absent: crash-hma.ts), restarts it each time, and then
+// checks on the remote side that every planned action happened exactly once (HMA: exactly one content per
+// idempotency marker, counted in HMA's own database) and that no decision a child reported as made was lost.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createServices, type Services } from '../../electron/services/app-services';
@@ -9,10 +10,10 @@ import { renderScene } from '../../electron/services/demo/demo-media';
 import { hashBytes } from '../../electron/services/hashing';
 import type { MediaEvent } from '../../electron/services/matrix';
 import { startSynapse, type SynapseHarness } from '../synapse/harness';
-import { startHmaDouble } from '../hma-double';
-import { HmaClient } from '../../electron/services/hma';
 import { tempDir } from '../helpers/temp-dir';
 import { localDispatch } from '../helpers/local-api';
+import { startCrashHma } from './crash-hma';
+import { hmaMarker } from '../../electron/services/hma-link/hma-executors';
 
 const TARGET_KILLS = Number(process.env.CRASH_KILLS ?? '100');
 const BATCH = 6;
@@ -109,10 +110,8 @@ async function main(): Promise<void> {
   const temp = tempDir('matchdesk-crash-');
   const dataDir = join(temp.dir, 'data');
   const hs = await startSynapse();
-  const hma = await startHmaDouble({ apiKey: 'crash-key', autoRebuildIndex: true });
-  const hmaClient = new HmaClient({ baseUrl: hma.url, apiKey: 'crash-key', negativeCacheTtlMs: 0 });
-  await hmaClient.createBank('CRASH_CONFIRMED');
-  console.log(`[crash] Synapse ${hs.version} at ${hs.baseUrl}; HMA test double at ${hma.url}; seed ${seed}`);
+  const hma = await startCrashHma('CRASH_CONFIRMED');
+  console.log(`[crash] Synapse ${hs.version} at ${hs.baseUrl}; ${hma.kind} at ${hma.url}; seed ${seed}`);
   const services = createServices({
     dataDir,
     version: 'crash-test',
@@ -126,7 +125,7 @@ async function main(): Promise<void> {
   await services.matrix.signIn({ homeserverUrl: hs.baseUrl, accessToken: hs.admin.accessToken, managementRoom });
   const plans = services.settings.get('actionPlans', (await import('../../electron/services/decisions/action-plans')).actionPlanSchema);
   services.settings.set('actionPlans', { ...plans, undoWindowMs: 0, confirm: { ...plans.confirm, addToHmaBank: 'CRASH_CONFIRMED' } });
-  await localDispatch(services)('hma.saveSettings', { enabled: true, baseUrl: hma.url, apiKey: 'crash-key', timeoutMs: 1_000 });
+  await localDispatch(services)('hma.saveSettings', { enabled: true, baseUrl: hma.url, apiKey: hma.apiKey, timeoutMs: 1_000, ...hma.settings });
   const roomId = await hs.createRoom(hs.user.accessToken, { name: 'Crash room' });
   await services.matrix.stop();
 
@@ -172,9 +171,6 @@ async function main(): Promise<void> {
     const ev = await hs.api('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(item.roomId)}/event/${encodeURIComponent(item.eventId)}`, hs.user.accessToken);
     const redactions = (ev.json.unsigned as { redacted_because?: unknown } | undefined)?.redacted_because ? 1 : 0;
     if (redactions === 0) missing++;
-    const inHma = (await hmaClient.rawLookupWithDistance('pdq', item.pdq, { banks: ['CRASH_CONFIRMED'] })).filter((hit) => hit.distance === 0).length;
-    if (inHma === 0) missing++;
-    if (inHma > 1) duplicated += inHma - 1;
     const n = notices.get(item.mediaId) ?? 0;
     if (n === 0) missing++;
     if (n > 1) duplicated += n - 1;
@@ -190,14 +186,30 @@ async function main(): Promise<void> {
   const bankSignals = services.db.prepare("SELECT COUNT(*) AS n FROM bank_signals s JOIN banks b ON b.id = s.bank_id WHERE b.name = 'Confirmed by reviewers'").get() as { n: number };
   const expectedSignals = decisions.size * 2;
   if (bankSignals.n < expectedSignals) missing += expectedSignals - bankSignals.n;
-  const notDone = (services.db.prepare("SELECT COUNT(*) AS n FROM actions WHERE state != 'done'").get() as { n: number }).n;
+  const notDoneRows = services.db.prepare("SELECT id, kind, state, attempts, last_error FROM actions WHERE state != 'done'").all();
+  const notDone = notDoneRows.length;
   missing += notDone;
+  for (const row of notDoneRows) console.log(`[crash] not done: ${JSON.stringify(row)}`);
+  // HMA: exactly one content per hma.add_to_bank idempotency marker, in HMA's own records; and the one the action
+  // reports is that one.
+  const adds = services.db.prepare("SELECT idempotency_key, result_json FROM actions WHERE kind = 'hma.add_to_bank'").all() as { idempotency_key: string; result_json: string | null }[];
+  let hmaContents = 0;
+  for (const a of adds) {
+    const ids = hma.contentsWithMarker(hmaMarker(services.hma.markerScope(), a.idempotency_key));
+    hmaContents += ids.length;
+    if (ids.length === 0) missing++;
+    if (ids.length > 1) duplicated += ids.length - 1;
+    const reported = a.result_json ? (JSON.parse(a.result_json) as { contentId?: number }).contentId : undefined;
+    if (ids.length === 1 && reported !== ids[0]) missing++;
+  }
+  if (adds.length !== decisions.size) missing += Math.abs(decisions.size - adds.length);
+  console.log(`[crash] HMA: ${adds.length} hma.add_to_bank actions, ${hmaContents} contents with their markers`);
 
   await services.close();
   await hs.dispose();
   await hma.close();
   temp.cleanup();
-  const summary = { kills, decisions: decisions.size, lost, duplicated, missing };
+  const summary = { kills, decisions: decisions.size, lost, duplicated, missing, hma: hma.kind };
   console.log(`[crash] ${runs} runs; ${seeded.length} items seeded; actions not done: ${notDone}`);
   console.log(JSON.stringify(summary));
   process.exit(lost === 0 && duplicated === 0 && missing === 0 && kills >= TARGET_KILLS ? 0 : 1);

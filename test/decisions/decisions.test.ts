@@ -132,6 +132,31 @@ describe('decisions and their planned actions', () => {
     expect(f.audit.verify().ok).toBe(true);
   });
 
+  it('deliberate waits do not use up the attempts before giving up; their details reach later attempts', async () => {
+    const f = fixture({ undoWindowMs: 0 });
+    const seen: unknown[] = [];
+    let n = 0;
+    const executors: ExecutorRegistry = {
+      'matrix.quarantine_media': async (_p, ctx) => {
+        seen.push(ctx.previousAttempts.map((a) => a.detail));
+        n++;
+        if (n <= 5) return { status: 'retryable', error: 'waiting for the remote index', retryAfterMs: 1_000, waiting: true, detail: { step: n } };
+        return { status: 'retryable', error: 'ECONNREFUSED' };
+      },
+    };
+    const outbox = new OutboxDispatcher(f.db, f.audit, executors, { now: () => f.clock.now, maxAttempts: 3, random: () => 1, baseBackoffMs: 1_000, maxBackoffMs: 1_000 });
+    f.addItem({ matrix: true });
+    f.decisions.decide({ id: 1, verdict: 'confirm', reviewer: 'alice' });
+    const q = () => f.db.prepare("SELECT state, attempts FROM actions WHERE kind = 'matrix.quarantine_media'").get() as { state: string; attempts: number };
+    for (let i = 0; i < 20 && q().state === 'pending'; i++) {
+      await outbox.drain();
+      f.clock.now += 1_000;
+    }
+    // 5 waits, then 3 failures: given up after the third failure, not after the third attempt.
+    expect(q()).toEqual({ state: 'failed', attempts: 8 });
+    expect(seen[2]).toEqual([{ step: 1 }, { step: 2 }]);
+  });
+
   it('an action claimed by a dispatcher that died is taken over when its lease runs out, with the same idempotency key', async () => {
     const f = fixture({ undoWindowMs: 0 });
     const { calls, executors } = recordingExecutors();

@@ -7,6 +7,8 @@ import { launchChromium } from '../helpers/browser';
 import { apiCall, startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
 import { startHmaDouble, type HmaDouble } from '../hma-double';
+import { HmaClient } from '../../electron/services/hma';
+import { randomPdq } from '../hma/helpers';
 
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
 
@@ -60,6 +62,18 @@ describe('settings in Chromium: explicit forms; HMA connection (against the HMA 
     await expect(page.getByLabel('API key').inputValue()).resolves.toBe('');
     await expect(page.getByLabel('API key').getAttribute('placeholder')).resolves.toMatch(/stored/);
     expect(JSON.stringify(await apiCall(server, 'hma.getSettings'))).not.toContain('e2e-key');
+    expect(await page.getByTestId('hma-warning').count()).toBe(0);
+  });
+
+  it("warns in plain words, with the fix, when HMA's PDQ index holds a single hash (HMA's one-hash bug)", async () => {
+    const admin = new HmaClient({ baseUrl: hma.url, apiKey: 'e2e-key' });
+    await admin.createBank('ONE_HASH');
+    await admin.addSignals('ONE_HASH', { pdq: randomPdq() });
+    hma.rebuildIndex();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const warning = page.getByTestId('hma-warning');
+    await warning.waitFor();
+    await expect(warning.textContent()).resolves.toMatch(/single hash.*never matches.*add a second PDQ hash/);
   });
 
   it('Test connection tests what is typed, saved or not, and says what happened in plain words', async () => {

@@ -3,8 +3,13 @@
 //
 // Indexing: like real HMA, content added through /c is NOT matchable until the index is rebuilt. Call
 // `double.rebuildIndex()` (the CRON indexer + matcher cache refresh in one step), or start with
-// `autoRebuildIndex: true` to rebuild after every write. Disabling and deleting take effect immediately for
-// /m/lookup (filtering happens at query time); /m/raw_lookup ignores enabled state, as in HMA.
+// `autoRebuildIndex: true` to store a new index after every write. As in HMA, /m/index/status and
+// /c/signal_type/index report the *stored* index while lookups answer from the matcher's copy: with
+// `matcherRefreshMs` the matcher reloads the stored index only at ticks that far apart (on the double's clock), so
+// there is a window in which the status already shows a hash that lookups do not return (hma-api.md §1.5).
+// A PDQ index holding exactly one hash never matches (HMA's upstream bug #1318), here too.
+// Disabling and deleting take effect immediately for /m/lookup (filtering happens at query time); /m/raw_lookup
+// ignores enabled state, as in HMA.
 //
 // Where the double cannot be exact:
 //  * the coinflip uses a seeded JS PRNG, not Python's random.Random(seed) (same semantics, different numbers);
@@ -67,8 +72,13 @@ export interface HmaDoubleOptions {
   indexCache?: boolean;
   /** Start with a loaded (empty) index. Default true; false → lookups 503 until rebuildIndex(). */
   indexLoaded?: boolean;
-  /** Rebuild the index after every write, i.e. new content matches at once. Default false. */
+  /** Store a new index after every write (an indexer with no delay). Default false. */
   autoRebuildIndex?: boolean;
+  /**
+   * The matcher's TASK_INDEX_CACHE_INTERVAL_SECONDS, in ms of the double's clock: it serves a stored index only from
+   * its next refresh tick on. Default: none (the matcher serves every stored index at once).
+   */
+  matcherRefreshMs?: number;
   /** signal_type → signal for uploads. Default: video_md5 for videos only (no PDQ). */
   hasher?: DoubleHasher;
   /** Wall clock in ms (disable_until_ts, create times). Default Date.now. */
@@ -97,8 +107,10 @@ export interface HmaDouble {
   state: DoubleState;
   /** Every request received, in order (Authorization values included, for asserting the client sends them). */
   requests: RequestLogEntry[];
-  /** Build the index from every content signal, as the CRON indexer + matcher cache refresh do. */
+  /** Build the index from every content signal and serve it: the CRON indexer + a matcher cache refresh. */
   rebuildIndex(): void;
+  /** The indexer alone: store a new index; the matcher serves it from its next refresh tick (see matcherRefreshMs). */
+  buildStoredIndex(): void;
   /** `not_loaded` → /status 503 INDEX-NOT-LOADED and lookups 503; `stale` → /status 503 INDEX-STALE only. */
   setIndexState(s: IndexState): void;
   setFault(f: HmaFaultSpec | null): Promise<void>;
@@ -302,12 +314,13 @@ export async function startHmaDouble(opts: HmaDoubleOptions = {}): Promise<HmaDo
   if (!opts.state) {
     if (opts.indexLoaded ?? true) state.rebuildIndex();
     else state.indexState = 'not_loaded';
+    if (opts.matcherRefreshMs !== undefined) state.setMatcherRefresh(opts.matcherRefreshMs);
   }
   const requests: RequestLogEntry[] = [];
   let fault: (HmaFaultSpec & { remaining: number }) | null = null;
 
   const written = () => {
-    if (opts.autoRebuildIndex) state.rebuildIndex();
+    if (opts.autoRebuildIndex) state.buildStoredIndex();
   };
 
   // ---- hashing -------------------------------------------------------------------------------------------------
@@ -863,16 +876,11 @@ export async function startHmaDouble(opts: HmaDoubleOptions = {}): Promise<HmaDo
     }
     return json(200, out);
   });
-  route('PUT', '/c/signal_type/<signal_type_name>', 'c', (ctx) => {
-    const body = getJson(ctx);
-    const b = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-    if (b.enabled_ratio === undefined || b.enabled_ratio === null) throw new Abort(400, 'enabled_ratio is required');
-    const ratio = Number(b.enabled_ratio);
-    if (Number.isNaN(ratio)) throw new Abort(400, `Invalid float: ${pyRepr(b.enabled_ratio)}`);
-    const name = ctx.params.signal_type_name!;
-    if (!state.signalTypeRatios.has(name) || ratio < 0 || ratio > 1) throw new Abort(500, GENERIC_500);
-    state.signalTypeRatios.set(name, ratio);
-    return { status: 204, body: '' };
+  // Measured on 1.1.7 with today's flask-openapi3 (4.3.x): the view is called without its path argument
+  // (TypeError: update_signal_type_config() missing 1 required positional argument), so every call is a 500
+  // (hma-api.md §2.4). The ratio never changes.
+  route('PUT', '/c/signal_type/<signal_type_name>', 'c', () => {
+    throw new Abort(500, GENERIC_500);
   });
   route('GET', '/c/content_type', 'c', () => json(200, CONTENT_TYPES.map((name) => ({ enabled: true, name }))));
 
@@ -1000,6 +1008,7 @@ export async function startHmaDouble(opts: HmaDoubleOptions = {}): Promise<HmaDo
     state,
     requests,
     rebuildIndex: () => state.rebuildIndex(),
+    buildStoredIndex: () => state.buildStoredIndex(),
     setIndexState: (s) => {
       if (s !== 'not_loaded' && state.index === null) state.rebuildIndex();
       state.indexState = s;

@@ -112,12 +112,24 @@ export class DoubleState {
   readonly exchanges = new Map<string, Exchange>();
   readonly credentials = new Map<string, Record<string, unknown> | null>();
   readonly signalTypeRatios = new Map<string, number>(SIGNAL_TYPES.map((t) => [t, 1.0]));
-  /** The index the matcher has loaded: null until the first build (INDEX-NOT-LOADED). */
+  /** The index the matcher serves (its in-memory copy): null until the first load (INDEX-NOT-LOADED). */
   index: Map<string, IndexEntry[]> | null = null;
+  /**
+   * The index stored in the database by the indexer: what /m/index/status and /c/signal_type/index report. In a real
+   * HMA the matcher reloads it only every TASK_INDEX_CACHE_INTERVAL_SECONDS (hma-api.md §1.5).
+   */
+  stored: Map<string, IndexEntry[]> | null = null;
+  /** null: the matcher serves every build at once. A number: it reloads the stored index at ticks this far apart. */
+  matcherRefreshMs: number | null = null;
+  private refreshAnchor = 0;
+  /** Stored builds the matcher has not loaded yet (with matcherRefreshMs), oldest first. */
+  private builds: Array<{ at: number; index: Map<string, IndexEntry[]> }> = [];
   indexState: IndexState = 'ready';
   nextContentId = 1;
 
-  constructor(private readonly nowMs: () => number) {}
+  constructor(private readonly nowMs: () => number) {
+    this.refreshAnchor = nowMs();
+  }
 
   nowSec(): number {
     return Math.floor(this.nowMs() / 1000);
@@ -127,14 +139,58 @@ export class DoubleState {
     return contentEnabled(c.disableUntilTs, this.nowMs());
   }
 
-  /** Snapshot every content_signal row (whatever the bank or enabled state), like build_index + the matcher cache. */
-  rebuildIndex(): void {
+  private snapshot(): Map<string, IndexEntry[]> {
     const index = new Map<string, IndexEntry[]>(SIGNAL_TYPES.map((t) => [t, [] as IndexEntry[]]));
     for (const c of this.contents.values()) {
       for (const [type, signal] of c.signals) index.get(type)?.push({ contentId: c.id, signal, createTs: c.createTs });
     }
+    return index;
+  }
+
+  /** The indexer and the matcher at once: snapshot every content_signal row (any bank or enabled state) and serve it. */
+  rebuildIndex(): void {
+    const index = this.snapshot();
+    this.stored = index;
     this.index = index;
+    this.builds = [];
     this.indexState = 'ready';
+  }
+
+  /** The indexer alone: store a new build. The matcher serves it at once, or at its next refresh tick (matcherRefreshMs). */
+  buildStoredIndex(): void {
+    const index = this.snapshot();
+    this.stored = index;
+    if (this.matcherRefreshMs === null) {
+      this.index = index;
+      this.indexState = 'ready';
+    } else {
+      this.builds.push({ at: this.nowMs(), index });
+    }
+  }
+
+  /** The matcher's periodic reload: serve the newest build stored at or before its latest refresh tick. */
+  syncServedIndex(): void {
+    const every = this.matcherRefreshMs;
+    if (every === null || this.builds.length === 0) return;
+    const now = this.nowMs();
+    const tick = this.refreshAnchor + Math.floor((now - this.refreshAnchor) / every) * every;
+    let i = -1;
+    for (let k = 0; k < this.builds.length; k++) if (this.builds[k]!.at < tick) i = k; // a refresh does not see a build of the same instant
+    if (i < 0) return;
+    this.index = this.builds[i]!.index;
+    this.indexState = 'ready';
+    this.builds = this.builds.slice(i + 1);
+  }
+
+  /** Model the matcher's periodic reload (null: serve every build at once), ticking from now. */
+  setMatcherRefresh(ms: number | null): void {
+    this.syncServedIndex();
+    this.matcherRefreshMs = ms;
+    this.refreshAnchor = this.nowMs();
+    if (ms === null && this.stored) {
+      this.index = this.stored;
+      this.builds = [];
+    }
   }
 
   addContent(bank: Bank, signals: Map<string, string>, extra: Partial<Pick<Content, 'note' | 'userMetadata' | 'collab'>> = {}): Content {
@@ -159,10 +215,16 @@ export class DoubleState {
     for (const [id, c] of this.contents) if (c.bank === bank) this.contents.delete(id);
   }
 
-  /** Raw index query: matches in index order, no enabled/coinflip filtering. */
+  /**
+   * Raw index query on the served index: matches in index order, no enabled/coinflip filtering. HMA 1.1.7's bug: a PDQ
+   * index holding exactly one hash never matches (faiss round trip, upstream #1318; hma-api.md §1.5).
+   */
   indexQuery(signalType: string, signal: string): Array<{ contentId: number; distance: string }> {
+    this.syncServedIndex();
     const out: Array<{ contentId: number; distance: string }> = [];
-    for (const e of this.index?.get(signalType) ?? []) {
+    const entries = this.index?.get(signalType) ?? [];
+    if (signalType === 'pdq' && entries.length === 1) return out;
+    for (const e of entries) {
       const distance = matchSignal(signalType, signal, e.signal);
       if (distance !== null) out.push({ contentId: e.contentId, distance });
     }
@@ -185,8 +247,9 @@ export class DoubleState {
     return out;
   }
 
+  /** The stored index's checkpoint (get_last_index_build_checkpoint), not what the matcher serves. */
   indexStatus(signalType: string): { built_to: number; present: boolean; size: number } {
-    const entries = this.index?.get(signalType);
+    const entries = this.stored?.get(signalType);
     if (!entries) return { built_to: -1, present: false, size: 0 };
     const builtTo = entries.reduce((m, e) => Math.max(m, e.createTs), -1);
     return { built_to: builtTo, present: true, size: entries.length };

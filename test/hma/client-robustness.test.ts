@@ -104,7 +104,7 @@ describe('resilience primitives (unit, fake clock)', () => {
   });
 });
 
-describe('HMA client robustness (against the HMA test double: real HMA cannot run here)', () => {
+describe('HMA client robustness (against the HMA test double: faults a real HMA cannot produce on demand)', () => {
   let double: HmaDouble;
   const KEY = 'super-secret-key-4d1e';
   beforeAll(async () => {
@@ -304,6 +304,7 @@ describe('HMA client robustness (against the HMA test double: real HMA cannot ru
     expect(fetch.calls).toBe(2);
     await client.createBank('NEG_CACHE_BANK');
     await client.addSignals('NEG_CACHE_BANK', { pdq }); // double auto-rebuilds its index
+    await client.addSignals('NEG_CACHE_BANK', { pdq: randomPdq() }); // a second PDQ hash (HMA's one-hash bug)
     expect(Object.keys(await client.lookupSignal('pdq', pdq))).toEqual(['NEG_CACHE_BANK']);
     await client.deleteBank('NEG_CACHE_BANK');
   });

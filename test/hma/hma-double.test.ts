@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HmaBadRequestError, HmaClient, HmaForbiddenError, HmaNotFoundError, HmaError } from '../../electron/services/hma';
-import { fixturePdqHasher, md5Hex, parseMultipart, startHmaDouble, syntheticPhoto, type HmaDouble } from '../hma-double';
+import { localPdqHasher, md5Hex, parseMultipart, startHmaDouble, syntheticPhoto, type HmaDouble } from '../hma-double';
 import { flipBits, randomMd5, randomPdq } from './helpers';
 
 async function rejection(p: Promise<unknown>): Promise<HmaError> {
@@ -20,7 +20,7 @@ async function rejection(p: Promise<unknown>): Promise<HmaError> {
 
 const J = { 'content-type': 'application/json' };
 
-describe('HMA test double: hooks and split deployments (against the HMA test double: real HMA cannot run here)', () => {
+describe('HMA test double: its hooks, split deployments and modelled HMA bugs', () => {
   it('new content is not matchable until rebuildIndex() (like HMA’s indexer); autoRebuildIndex matches at once', async () => {
     const d = await startHmaDouble();
     try {
@@ -28,12 +28,13 @@ describe('HMA test double: hooks and split deployments (against the HMA test dou
       await c.createBank('LAG_BANK');
       const pdq = randomPdq();
       const { id } = await c.addSignals('LAG_BANK', { pdq });
+      await c.addSignals('LAG_BANK', { pdq: randomPdq() }); // a second PDQ hash: HMA never matches an index of one
       expect(await c.lookupMedia({ pdq })).toEqual([]);
       expect(await c.rawLookup('pdq', pdq)).toEqual([]);
-      expect((await c.signalTypeIndexStatus('pdq')).pdq).toMatchObject({ dbSize: 1, indexSize: 0, indexOutOfDate: true });
+      expect((await c.signalTypeIndexStatus('pdq')).pdq).toMatchObject({ dbSize: 2, indexSize: 0, indexOutOfDate: true });
       d.rebuildIndex();
       expect((await c.lookupMedia({ pdq })).map((m) => m.contentId)).toEqual([id]);
-      expect((await c.indexStatus('pdq')).pdq).toMatchObject({ present: true, size: 1 });
+      expect((await c.indexStatus('pdq')).pdq).toMatchObject({ present: true, size: 2 });
       expect((await c.indexStatus('pdq')).pdq!.builtTo).toBeGreaterThan(1_600_000_000);
     } finally {
       await d.close();
@@ -44,9 +45,57 @@ describe('HMA test double: hooks and split deployments (against the HMA test dou
       await c.createBank('AUTO_BANK');
       const pdq = randomPdq();
       const { id } = await c.addSignals('AUTO_BANK', { pdq });
+      await c.addSignals('AUTO_BANK', { pdq: randomPdq() });
       expect((await c.lookupMedia({ pdq })).map((m) => m.contentId)).toEqual([id]);
     } finally {
       await auto.close();
+    }
+  });
+
+  it("HMA's one-hash bug: a PDQ index holding exactly one hash never matches (compare still says 0); a second hash anywhere fixes it", async () => {
+    const d = await startHmaDouble({ autoRebuildIndex: true });
+    try {
+      const c = new HmaClient({ baseUrl: d.url, negativeCacheTtlMs: 0, requestsPerMinute: 0 });
+      await c.createBank('ONE_BANK');
+      const pdq = randomPdq();
+      const md = randomMd5();
+      const { id } = await c.addSignals('ONE_BANK', { pdq, video_md5: md });
+      expect((await c.indexStatus('pdq')).pdq).toMatchObject({ present: true, size: 1 });
+      expect(await c.rawLookup('pdq', pdq)).toEqual([]);
+      expect(await c.lookupSignal('pdq', pdq)).toEqual({});
+      expect((await c.compare({ pdq: [pdq, pdq] })).pdq).toMatchObject({ match: true, distance: 0 });
+      expect(await c.rawLookup('video_md5', md)).toEqual([id]); // exact-match indexes are not affected
+      await c.createBank('OTHER_BANK');
+      await c.addSignals('OTHER_BANK', { pdq: randomPdq() });
+      expect(await c.rawLookup('pdq', pdq)).toEqual([id]);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('stored vs served: /m/index/status shows a build at once, lookups see it only from the matcher’s next refresh tick', async () => {
+    let now = 1_800_000_000_000;
+    const d = await startHmaDouble({ autoRebuildIndex: true, matcherRefreshMs: 30_000, now: () => now });
+    try {
+      const c = new HmaClient({ baseUrl: d.url, negativeCacheTtlMs: 0, requestsPerMinute: 0 });
+      await c.createBank('TICK_BANK');
+      const md = randomMd5();
+      now += 1_000;
+      const { id } = await c.addSignals('TICK_BANK', { video_md5: md });
+      expect((await c.indexStatus('video_md5')).video_md5).toMatchObject({ present: true, size: 1 });
+      expect((await c.signalTypeIndexStatus('video_md5')).video_md5).toMatchObject({ indexOutOfDate: false, indexSize: 1 });
+      expect(await c.rawLookup('video_md5', md)).toEqual([]);
+      now += 28_000; // t = 29 s: still before the first tick (30 s)
+      expect(await c.rawLookup('video_md5', md)).toEqual([]);
+      now += 1_000; // t = 30 s: the matcher reloads
+      expect(await c.rawLookup('video_md5', md)).toEqual([id]);
+      d.rebuildIndex(); // the explicit hook serves at once
+      const md2 = randomMd5();
+      const second = await c.addSignals('TICK_BANK', { video_md5: md2 });
+      d.rebuildIndex();
+      expect(await c.rawLookup('video_md5', md2)).toEqual([second.id]);
+    } finally {
+      await d.close();
     }
   });
 
@@ -56,8 +105,8 @@ describe('HMA test double: hooks and split deployments (against the HMA test dou
     let matcher: HmaDouble;
     let client: HmaClient;
     beforeAll(async () => {
-      curator = await startHmaDouble({ roles: { curator: true, hasher: false, matcher: false }, apiKey: 'curator-key', hasher: fixturePdqHasher() });
-      hasher = await startHmaDouble({ roles: { hasher: true, curator: false, matcher: false }, apiKey: 'hasher-key', hasher: fixturePdqHasher(), state: curator.state });
+      curator = await startHmaDouble({ roles: { curator: true, hasher: false, matcher: false }, apiKey: 'curator-key', hasher: localPdqHasher() });
+      hasher = await startHmaDouble({ roles: { hasher: true, curator: false, matcher: false }, apiKey: 'hasher-key', hasher: localPdqHasher(), state: curator.state });
       matcher = await startHmaDouble({ roles: { matcher: true, hasher: false, curator: false }, apiKey: 'matcher-key', state: curator.state });
       client = new HmaClient({
         hasher: { baseUrl: hasher.url, apiKey: 'hasher-key' },
@@ -75,6 +124,7 @@ describe('HMA test double: hooks and split deployments (against the HMA test dou
       const stored = randomPdq();
       const { pdq } = await client.hash(syntheticPhoto(stored), 'photo');
       expect(pdq).toBe(stored);
+      await client.addSignals('SPLIT_BANK', { pdq: randomPdq() }); // a second PDQ hash (HMA's one-hash bug)
       const added = await client.addContentByUpload('SPLIT_BANK', syntheticPhoto(stored), 'photo', { note: 'split' });
       curator.rebuildIndex();
       const matches = await client.lookupMedia({ pdq: flipBits(stored, 12) });
@@ -124,7 +174,7 @@ describe('URL hashing: GET /h/hash?url= and add content by URL (against the HMA 
     });
     await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-    const d = await startHmaDouble({ hasher: fixturePdqHasher(), autoRebuildIndex: true });
+    const d = await startHmaDouble({ hasher: localPdqHasher(), autoRebuildIndex: true });
     try {
       const c = new HmaClient({ baseUrl: d.url, negativeCacheTtlMs: 0 });
       expect(await c.hashUrl(`${base}/v.mp4`)).toEqual({ video_md5: md5Hex(video) });
@@ -139,6 +189,7 @@ describe('URL hashing: GET /h/hash?url= and add content by URL (against the HMA 
       const added = await c.addContentByUrl('URL_BANK', `${base}/p.jpg`, { contentType: 'photo', metadata: { content_id: 'ext-1' }, note: 'by url' });
       expect(added.signals).toEqual({ pdq: stored });
       expect(await c.getContent('URL_BANK', added.id)).toMatchObject({ note: 'by url', metadata: { contentId: 'ext-1', contentUri: null, json: null, collab: null } });
+      await c.addSignals('URL_BANK', { pdq: randomPdq() }); // a second PDQ hash (HMA's one-hash bug)
       expect((await c.lookupMedia({ pdq: stored })).map((m) => m.contentId)).toEqual([added.id]);
       const viaLookup = await fetch(`${d.url}/m/lookup?url=${encodeURIComponent(`${base}/p.jpg`)}`);
       expect(await viaLookup.json()).toEqual({ pdq: { URL_BANK: [{ bank_content_id: added.id, distance: '0' }] } });
@@ -151,7 +202,7 @@ describe('URL hashing: GET /h/hash?url= and add content by URL (against the HMA 
   });
 });
 
-describe('HMA test double: 1.1.7 quirks on the wire (against the HMA test double: real HMA cannot run here)', () => {
+describe('HMA test double: 1.1.7 quirks on the wire (the double must answer as a real 1.1.7 does)', () => {
   let d: HmaDouble;
   let nowMs = Date.now();
   const KEY = 'quirk-key';
@@ -160,6 +211,10 @@ describe('HMA test double: 1.1.7 quirks on the wire (against the HMA test double
     fetch(`${d.url}${path}`, { method, headers: { ...H, ...(body !== undefined ? J : {}), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
   beforeAll(async () => {
     d = await startHmaDouble({ apiKey: KEY, now: () => nowMs, autoRebuildIndex: true });
+    // Two unrelated PDQ hashes: HMA 1.1.7 never matches a PDQ index of exactly one hash.
+    await call('POST', '/c/banks', { name: 'Q_BALLAST' });
+    await call('POST', '/c/bank/Q_BALLAST/signal', { pdq: randomPdq() });
+    await call('POST', '/c/bank/Q_BALLAST/signal', { pdq: randomPdq() });
   });
   afterAll(() => d.close());
 
@@ -220,6 +275,7 @@ describe('HMA test double: 1.1.7 quirks on the wire (against the HMA test double
       await fetch(`${d2.url}/c/banks`, { method: 'POST', headers: J, body: JSON.stringify({ name: 'Q_DEL' }) });
       const pdq = randomPdq();
       const { id } = await (await fetch(`${d2.url}/c/bank/Q_DEL/signal`, { method: 'POST', headers: J, body: JSON.stringify({ pdq }) })).json();
+      await fetch(`${d2.url}/c/bank/Q_DEL/signal`, { method: 'POST', headers: J, body: JSON.stringify({ pdq: randomPdq() }) }); // one-hash bug
       d2.rebuildIndex();
       await fetch(`${d2.url}/c/bank/Q_DEL/content/${id}`, { method: 'DELETE' });
       expect(await (await fetch(`${d2.url}/m/raw_lookup?signal_type=pdq&signal=${pdq}`)).json()).toEqual({ matches: [id] });
@@ -317,17 +373,17 @@ describe('HMA test double: 1.1.7 quirks on the wire (against the HMA test double
     expect((await call('GET', `/c/bank/Q_KEYS/content/${ids[0]}`)).status).toBe(404);
   });
 
-  it('signal types: PUT → 204 empty; a ratio of 0 still counts as enabled; bad ratio → 500', async () => {
-    const r = await call('PUT', '/c/signal_type/video_md5', { enabled_ratio: 0 });
-    expect(r.status).toBe(204);
-    expect(await r.text()).toBe('');
+  it('signal types: every PUT /c/signal_type/<name> is a 500 with the generic JSON message, as measured on a real 1.1.7; nothing changes', async () => {
+    for (const body of [{ enabled_ratio: 0 }, { enabled_ratio: 2 }, {}]) {
+      const r = await call('PUT', '/c/signal_type/video_md5', body);
+      expect(r.status).toBe(500);
+      expect(r.headers.get('content-type')).toBe('application/json');
+      expect((await r.json()).message).toMatch(/^The server encountered an internal error/);
+    }
     expect(await (await call('GET', '/c/signal_type')).json()).toEqual([
       { enabled_ratio: 1, name: 'pdq' },
-      { enabled_ratio: 0, name: 'video_md5' },
+      { enabled_ratio: 1, name: 'video_md5' },
     ]);
-    expect((await call('PUT', '/c/signal_type/video_md5', { enabled_ratio: 2 })).status).toBe(500);
-    expect((await call('PUT', '/c/signal_type/video_md5', {})).status).toBe(400);
-    await call('PUT', '/c/signal_type/video_md5', { enabled_ratio: 1 });
   });
 
   it('fault filters: pathPrefix, method and times', async () => {

@@ -156,7 +156,7 @@ export function planActions(input: PlanInput, config: ActionPlanConfig): ActionS
       if (input.media.pdq) signals.unshift({ type: 'pdq', signal: input.media.pdq });
       actions.push({
         kind: 'hma.add_to_bank',
-        params: { bankName: c.addToHmaBank, signals, note: `Confirmed in Matchdesk by ${input.reviewer}`, metadata: { content_uri: origin.source } },
+        params: { bankName: c.addToHmaBank, signals, note: `Confirmed in Matchdesk by ${input.reviewer}` },
       });
     }
     if (m && c.notifyManagementRoom) {
@@ -170,7 +170,7 @@ export function planActions(input: PlanInput, config: ActionPlanConfig): ActionS
       if (!Number.isInteger(contentId)) continue;
       const note = `False positive per ${input.reviewer}${input.reason ? `: ${input.reason}` : ''}`;
       if (match.matcher === 'local' && f.disableLocalContent) actions.push({ kind: 'local.disable_content', params: { contentId, note } });
-      if (match.matcher === 'hma' && f.disableHmaContent) actions.push({ kind: 'hma.disable_content', params: { bankName: match.bankName, contentId, note } });
+      if (match.matcher === 'hma' && f.disableHmaContent) actions.push({ kind: 'hma.disable_content', params: { bankName: match.bankName, contentId } });
     }
     if (f.addToNegativeBank && media) {
       actions.push({

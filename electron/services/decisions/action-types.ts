@@ -33,9 +33,11 @@ export type ActionSpec =
   | { kind: 'local.remove_media_from_bank'; params: { bankName: string; tag: string } }
   | { kind: 'local.disable_content'; params: { contentId: number; note: string } }
   | { kind: 'local.enable_content'; params: { contentId: number; note: string } }
-  | { kind: 'hma.add_to_bank'; params: { bankName: string; signals: SignalRef[]; note: string; metadata: Record<string, string> } }
-  | { kind: 'hma.disable_content'; params: { bankName: string; contentId: number; note: string } }
-  | { kind: 'hma.enable_content'; params: { bankName: string; contentId: number; note: string } };
+  // HMA actions carry only what is sent: /c/bank/<b>/signal takes signals and a note (no metadata), and disabling
+  // or enabling content leaves its note alone (HMA's only free-text field; hma-api.md §2.4).
+  | { kind: 'hma.add_to_bank'; params: { bankName: string; signals: SignalRef[]; note: string } }
+  | { kind: 'hma.disable_content'; params: { bankName: string; contentId: number } }
+  | { kind: 'hma.enable_content'; params: { bankName: string; contentId: number } };
 
 export type ActionKind = ActionSpec['kind'];
 export type ParamsOf<K extends ActionKind> = Extract<ActionSpec, { kind: K }>['params'];
@@ -44,7 +46,19 @@ export type ParamsOf<K extends ActionKind> = Extract<ActionSpec, { kind: K }>['p
 export type ActionResult =
   | { status: 'ok'; detail?: Record<string, unknown> }
   | { status: 'permanent_failure'; error: string }
-  | { status: 'retryable'; error: string; retryAfterMs?: number };
+  /**
+   * `detail`: what this attempt learnt or did (kept with the attempt, handed to later attempts in `previousAttempts`).
+   * `waiting`: nothing failed, the executor deliberately waits `retryAfterMs` (e.g. for a remote index): such attempts
+   * do not count towards the dispatcher's maxAttempts.
+   */
+  | { status: 'retryable'; error: string; retryAfterMs?: number; detail?: Record<string, unknown>; waiting?: boolean };
+
+/** An earlier attempt of the same action, as recorded. `outcome` null: it never finished (the process died). */
+export interface PreviousAttempt {
+  startedAt: number;
+  outcome: 'ok' | 'retryable' | 'permanent' | null;
+  detail: Record<string, unknown> | null;
+}
 
 export interface ActionContext {
   actionId: number;
@@ -53,6 +67,8 @@ export interface ActionContext {
   attempt: number;
   /** When the latest earlier attempt started (ms), or null on the first attempt: it may have reached the remote side. */
   previousAttemptAt: number | null;
+  /** Every earlier attempt, oldest first. */
+  previousAttempts: PreviousAttempt[];
 }
 
 export type ActionExecutor<K extends ActionKind = ActionKind> = (params: ParamsOf<K>, ctx: ActionContext) => Promise<ActionResult>;
@@ -76,10 +92,10 @@ export function compensationFor(spec: ActionSpec, result: Record<string, unknown
     case 'local.disable_content':
       return { kind: 'local.enable_content', params: { contentId: spec.params.contentId, note: 'decision undone' } };
     case 'hma.disable_content':
-      return { kind: 'hma.enable_content', params: { ...spec.params, note: 'decision undone' } };
+      return { kind: 'hma.enable_content', params: { bankName: spec.params.bankName, contentId: spec.params.contentId } };
     case 'hma.add_to_bank': {
       const contentId = typeof result?.contentId === 'number' ? result.contentId : null;
-      return contentId === null ? null : { kind: 'hma.disable_content', params: { bankName: spec.params.bankName, contentId, note: 'decision undone' } };
+      return contentId === null ? null : { kind: 'hma.disable_content', params: { bankName: spec.params.bankName, contentId } };
     }
     case 'matrix.notify':
       return spec.params.correction ? null : { kind: 'matrix.notify', params: { text: `Correction: an earlier Matchdesk decision was undone. ${spec.params.text}`, correction: true } };

@@ -1,6 +1,6 @@
 import type { Db } from '../store/database';
 import type { AuditLog } from '../audit/audit-log';
-import type { ActionKind, ActionResult, ExecutorRegistry } from './action-types';
+import type { ActionKind, ActionResult, ExecutorRegistry, PreviousAttempt } from './action-types';
 
 export interface DispatcherOptions {
   now?: () => number;
@@ -8,7 +8,7 @@ export interface DispatcherOptions {
   leaseMs?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Give up (failed, visible in the UI with a retry button) after this many retryable failures. */
+  /** Give up (failed, visible in the UI with a retry button) after this many retryable failures (waits not counted). */
   maxAttempts?: number;
   random?: () => number;
   actor?: string;
@@ -85,7 +85,14 @@ export class OutboxDispatcher {
     const action = this.claim();
     if (!action) return false;
     const started = this.now();
-    const previous = this.db.prepare('SELECT MAX(started_at) AS at FROM action_attempts WHERE action_id = ?').get(action.id) as { at: number | null };
+    const previousAttempts = (
+      this.db.prepare('SELECT started_at, outcome, detail_json FROM action_attempts WHERE action_id = ? ORDER BY id').all(action.id) as {
+        started_at: number;
+        outcome: PreviousAttempt['outcome'];
+        detail_json: string | null;
+      }[]
+    ).map((r): PreviousAttempt => ({ startedAt: r.started_at, outcome: r.outcome, detail: r.detail_json ? (JSON.parse(r.detail_json) as Record<string, unknown>) : null }));
+    const previousAttemptAt = previousAttempts.length ? Math.max(...previousAttempts.map((a) => a.startedAt)) : null;
     const attemptId = Number(this.db.prepare('INSERT INTO action_attempts (action_id, started_at) VALUES (?, ?)').run(action.id, started).lastInsertRowid);
     const executor = this.executors[action.kind] as ((p: unknown, c: unknown) => Promise<ActionResult>) | undefined;
     let result: ActionResult;
@@ -93,7 +100,13 @@ export class OutboxDispatcher {
       result = { status: 'retryable', error: `Not configured: nothing can carry out ${action.kind} yet (connect ${action.kind.split('.')[0]} in Settings)`, retryAfterMs: this.maxBackoffMs };
     } else {
       try {
-        result = await executor(JSON.parse(action.params_json), { actionId: action.id, idempotencyKey: action.idempotency_key, attempt: action.attempts, previousAttemptAt: previous.at });
+        result = await executor(JSON.parse(action.params_json), {
+          actionId: action.id,
+          idempotencyKey: action.idempotency_key,
+          attempt: action.attempts,
+          previousAttemptAt,
+          previousAttempts,
+        });
       } catch (error) {
         result = { status: 'retryable', error: error instanceof Error ? error.message : String(error) };
       }
@@ -108,11 +121,14 @@ export class OutboxDispatcher {
     this.db.transaction(() => {
       const outcome = result.status === 'ok' ? 'ok' : result.status === 'retryable' ? 'retryable' : 'permanent';
       const error = result.status === 'ok' ? null : result.error;
-      const detail = result.status === 'ok' && result.detail ? JSON.stringify(result.detail) : null;
-      this.db.prepare('UPDATE action_attempts SET finished_at = ?, outcome = ?, error = ?, detail_json = ? WHERE id = ?').run(at, outcome, error, detail, attemptId);
+      const detail = result.status !== 'permanent_failure' && result.detail ? JSON.stringify(result.detail) : null;
+      const waiting = result.status === 'retryable' && result.waiting === true ? 1 : 0;
+      this.db.prepare('UPDATE action_attempts SET finished_at = ?, outcome = ?, error = ?, detail_json = ?, waiting = ? WHERE id = ?').run(at, outcome, error, detail, waiting, attemptId);
+      // Attempts that failed, or died without a record; not the deliberate waits.
+      const counted = (this.db.prepare('SELECT COUNT(*) AS n FROM action_attempts WHERE action_id = ? AND waiting = 0').get(action.id) as { n: number }).n;
       if (result.status === 'ok') {
         this.db.prepare("UPDATE actions SET state = 'done', lease_until = NULL, last_error = NULL, result_json = ?, updated_at = ? WHERE id = ?").run(detail, at, action.id);
-      } else if (result.status === 'retryable' && action.attempts < this.maxAttempts) {
+      } else if (result.status === 'retryable' && counted < this.maxAttempts) {
         const backoff = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** Math.min(action.attempts - 1, 20));
         const wait = Math.max(result.retryAfterMs ?? 0, backoff * (0.5 + this.random() / 2));
         this.db.prepare("UPDATE actions SET state = 'pending', lease_until = NULL, last_error = ?, not_before = ?, updated_at = ? WHERE id = ?").run(error, at + Math.round(wait), at, action.id);

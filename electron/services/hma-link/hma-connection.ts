@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { HmaClient, type HmaClientOptions } from '../hma';
 import type { SettingsRepository } from '../settings/settings-repository';
@@ -15,6 +16,10 @@ export const hmaSettingsSchema = z
     curatorUrl: z.string().nullable().default(null),
     requestsPerMinute: z.number().int().min(0).max(100_000).default(600),
     timeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    /** HMA's TASK_INDEX_CACHE_INTERVAL_SECONDS (default 30): how long its matchers may serve an older index. */
+    indexRefreshSeconds: z.number().int().min(1).max(3_600).default(30),
+    /** HMA's gunicorn worker timeout (default 30): the longest HMA goes on with a request we stopped waiting for. */
+    serverTimeoutSeconds: z.number().int().min(1).max(3_600).default(30),
     /** Severity used for the queue's priority per HMA bank (local banks carry their own). */
     bankSeverity: z.record(z.string(), z.number().int().min(0).max(100)).default({}),
   })
@@ -34,6 +39,20 @@ export class HmaConnection {
 
   config(): HmaSettings {
     return this.settings.get('hma', hmaSettingsSchema);
+  }
+
+  /**
+   * This installation's tag in the idempotency markers we leave in HMA notes. Decision ids start at 1 in every data
+   * dir, so without it two installations sharing one HMA would take each other's content for their own.
+   */
+  markerScope(): string {
+    const schema = z.string().regex(/^[0-9a-f]{16}$/).optional();
+    let scope = this.settings.get('hmaMarkerScope', schema);
+    if (!scope) {
+      this.settings.setIfAbsent('hmaMarkerScope', randomBytes(8).toString('hex'));
+      scope = this.settings.get('hmaMarkerScope', schema)!;
+    }
+    return scope;
   }
 
   /** The client, or null when HMA is not configured or switched off. */

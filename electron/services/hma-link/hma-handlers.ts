@@ -1,6 +1,6 @@
 import type { ContractHandlers } from '../../../shared/contract';
 import type { Services } from '../app-services';
-import { HmaError, type HmaRole } from '../hma';
+import { HmaError, type HmaClient, type HmaRole } from '../hma';
 import { HMA_KEY_SECRETS, hmaSettingsSchema, keysLeavingTheirOrigin } from './hma-connection';
 import { hmaProblemInWords } from './hma-test-words';
 
@@ -10,6 +10,25 @@ function settingsView(services: Services) {
   const c = services.hma.config();
   const keys = Object.fromEntries(Object.entries(HMA_KEY_SECRETS).map(([role, name]) => [role, services.secrets.get(name) !== null])) as Record<keyof typeof HMA_KEY_SECRETS, boolean>;
   return { ...c, keys };
+}
+
+export const SINGLE_PDQ_HASH_WARNING =
+  "HMA's PDQ index holds a single hash, and HMA 1.1.7 never matches a PDQ index of exactly one hash (a known HMA bug, " +
+  'facebook/ThreatExchange#1318): nothing will match it. To fix it, add a second PDQ hash to any bank on this HMA.';
+
+/**
+ * What an admin should fix on the HMA side. HMA's one-hash bug: the stored index (or, about to be built, the
+ * database) holds exactly one PDQ hash.
+ */
+async function hmaWarnings(client: HmaClient, indexStatus: Record<string, { size: number; present: boolean }>): Promise<string[]> {
+  const warnings: string[] = [];
+  const dbPdq = await client
+    .signalTypeIndexStatus('pdq')
+    .then((s) => s.pdq?.dbSize ?? null)
+    .catch(() => null); // no curator role for this key or URL: the matcher's view below is enough
+  const storedPdq = indexStatus.pdq?.present ? indexStatus.pdq.size : null;
+  if (dbPdq === 1 || (dbPdq === null && storedPdq === 1)) warnings.push(SINGLE_PDQ_HASH_WARNING);
+  return warnings;
 }
 
 /** HMA settings (keys go to the secret store and are never returned), the test-connection button, and lookup retries. */
@@ -51,7 +70,7 @@ export function hmaHandlers(services: Services): HmaHandlers {
       const client = services.hma.testClient({ ...(baseUrl ? { baseUrl } : {}), ...(apiKey ? { apiKey } : {}) });
       if (!client) {
         const error = 'No HMA address is set: type the base URL of your HMA server.';
-        return { configured: false, tested, summary: error, roles: [], indexStatus: {}, banks: [], error };
+        return { configured: false, tested, summary: error, roles: [], indexStatus: {}, banks: [], warnings: [], error };
       }
       const timeoutMs = services.hma.config().timeoutMs;
       const endpoints = client.describe();
@@ -80,7 +99,8 @@ export function hmaHandlers(services: Services): HmaHandlers {
       const summary = allOk
         ? `Connected to ${[...byUrl.keys()].join(' and ')}: HMA answered and accepted the key (${banks.length} bank${banks.length === 1 ? '' : 's'}).`
         : roles.filter((r) => !r.ok).map((r) => r.message).join(' ');
-      return { configured: true, tested, summary, roles, indexStatus, banks: banks.map((b) => ({ name: b.name, enabled: b.enabled })), error: allOk ? null : summary };
+      const warnings = allOk ? await hmaWarnings(client, indexStatus) : [];
+      return { configured: true, tested, summary, roles, indexStatus, banks: banks.map((b) => ({ name: b.name, enabled: b.enabled })), warnings, error: allOk ? null : summary };
     },
     'ingest.lookupStatus': () => services.ingest.pendingLookups(),
   };

@@ -6,7 +6,7 @@
 
 import { checkServiceUrl } from '../../../shared/url-policy';
 import { z } from 'zod';
-import { HmaError, type HmaRole } from './errors';
+import { HmaError, HmaServerError, HmaUnsupportedError, type HmaRole } from './errors';
 import { systemClock, type HmaClock } from './resilience';
 import * as S from './schemas';
 import { HmaTransport, type HmaLogger, type HmaMethod, type RequestSpec, type RetryPolicy } from './transport';
@@ -111,6 +111,11 @@ export interface HmaMatch {
   enabled?: boolean;
   metadata?: HmaContentMetadata | null;
   note?: string | null;
+  /**
+   * With `includeDetails`: 'ok' when the content's details were read; 'unavailable' when this key or deployment
+   * cannot read /c (401/403, or no curator route), or the content was deleted since the lookup.
+   */
+  details?: 'ok' | 'unavailable';
 }
 
 /** Hashes a moderator's media has; the names of the local hashing service. */
@@ -473,17 +478,32 @@ export class HmaClient {
     }
     matches.sort((a, b) => a.distance - b.distance || a.contentId - b.contentId);
     if (o.includeDetails) {
+      // One GET per content, however many of its signals matched.
+      const details = new Map<number, Promise<HmaBankContent | null>>();
+      const read = (m: HmaMatch) => {
+        let p = details.get(m.contentId);
+        if (!p) {
+          p = this.getContent(m.bankName, m.contentId, { includeSignals: true, signal: o.signal }).catch((e: unknown) => {
+            // Deleted since the lookup, or /c not readable with this key or deployment: keep the bare match.
+            if (e instanceof HmaError && ['not_found', 'unauthorized', 'forbidden'].includes(e.code)) return null;
+            throw e;
+          });
+          details.set(m.contentId, p);
+        }
+        return p;
+      };
       await Promise.all(
         matches.map(async (m) => {
-          try {
-            const c = await this.getContent(m.bankName, m.contentId, { includeSignals: true, signal: o.signal });
-            m.signal = c.signals?.[m.signalType];
-            m.enabled = c.enabled;
-            m.metadata = c.metadata;
-            m.note = c.note;
-          } catch (e) {
-            if (!(e instanceof HmaError) || e.code !== 'not_found') throw e; // deleted since the lookup: keep the bare match
+          const c = await read(m);
+          if (!c) {
+            m.details = 'unavailable';
+            return;
           }
+          m.signal = c.signals?.[m.signalType];
+          m.enabled = c.enabled;
+          m.metadata = c.metadata;
+          m.note = c.note;
+          m.details = 'ok';
         }),
       );
     }
@@ -658,9 +678,25 @@ export class HmaClient {
     return (await this.call('curator', 'GET', '/c/signal_type', S.signalTypeListSchema, o)).map((t) => ({ name: t.name, enabledRatio: t.enabled_ratio }));
   }
 
-  /** PUT /c/signal_type/<name> → 204. (In 1.1.7 any valid ratio, even 0, still counts as enabled.) */
+  /**
+   * PUT /c/signal_type/<name>: 204 as HMA's code reads. HMA 1.1.7 with today's flask-openapi3 answers every call with
+   * a 500 (the view is called without its path argument; hma-api.md §2.4): that 500 becomes HmaUnsupportedError, so a
+   * caller knows the server cannot do this rather than that it is down. (Even where it works, any valid ratio, 0
+   * included, still counts as enabled in 1.1.7.)
+   */
   async setSignalTypeEnabledRatio(name: string, enabledRatio: number, o: CallOptions = {}): Promise<void> {
-    await this.transport.request({ role: 'curator', method: 'PUT', path: `/c/signal_type/${enc(name)}`, json: { enabled_ratio: enabledRatio }, expect: { kind: 'ignore' }, idempotent: true, ...co(o) });
+    const path = `/c/signal_type/${enc(name)}`;
+    try {
+      await this.transport.request({ role: 'curator', method: 'PUT', path, json: { enabled_ratio: enabledRatio }, expect: { kind: 'ignore' }, idempotent: false, ...co(o) });
+    } catch (e) {
+      if (e instanceof HmaServerError && e.status === 500) {
+        throw new HmaUnsupportedError(
+          "This HMA cannot change a signal type's enabled ratio: PUT /c/signal_type/<name> fails with a 500 on HMA 1.1.7 (a server bug). Change it in HMA's configuration instead.",
+          { status: 500, method: 'PUT', path, role: 'curator', serverMessage: e.serverMessage, bodySnippet: e.bodySnippet, cause: e },
+        );
+      }
+      throw e;
+    }
     this.signalTypesCache = null;
   }
 

@@ -19,6 +19,7 @@ export type HmaErrorCode =
   | 'network' // connection refused/reset, DNS, TLS…
   | 'timeout' // no complete answer within the timeout
   | 'circuit_open' // the circuit breaker is open for this endpoint: the request was not sent
+  | 'unsupported' // the server cannot do this (a known HMA 1.1.7 bug), whatever the input: not worth retrying
   | 'aborted'; // the caller's AbortSignal fired
 
 export interface PydanticIssue {
@@ -188,6 +189,13 @@ export class HmaCircuitOpenError extends HmaError {
   constructor(retryAt: number, init: HmaErrorInit = {}) {
     super('circuit_open', 'HMA circuit breaker is open: recent requests failed, not sending', init);
     this.retryAt = retryAt;
+  }
+}
+
+/** A call this HMA version cannot serve (e.g. PUT /c/signal_type/<name> on 1.1.7 → 500): neither retryable nor an outage. */
+export class HmaUnsupportedError extends HmaError {
+  constructor(message: string, init: HmaErrorInit = {}) {
+    super('unsupported', message, init);
   }
 }
 

@@ -24,6 +24,8 @@ export interface NewMatch {
   variant?: string | null;
   /** Which part of the item matched (a Matrix event's 'media', 'thumbnail', 'new_media', 'new_thumbnail'). */
   part?: string | null;
+  /** What a remote bank (HMA) said about the matched content when it matched; local banks are read at display time. */
+  evidence?: { note: string | null; metadata: Record<string, unknown> } | null;
 }
 
 /** One user report of a Matrix event (Synapse's event report). */
@@ -125,16 +127,18 @@ export class QueueService {
   enqueue(mediaId: number, matches: NewMatch[]): number {
     const at = this.now();
     const insertMatch = this.db.prepare(
-      `INSERT INTO matches (media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, severity, variant, part, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO matches (media_id, matcher, bank_name, content_ref, signal_type, signal, distance, label, severity, variant, part, evidence_json, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (media_id, matcher, bank_name, content_ref, signal_type) DO UPDATE SET distance = MIN(distance, excluded.distance),
          severity = excluded.severity, variant = CASE WHEN excluded.distance < distance THEN excluded.variant ELSE variant END,
          part = CASE WHEN excluded.distance < distance OR part IS NULL THEN excluded.part
                      WHEN excluded.distance = distance AND excluded.part IS NOT NULL AND instr(',' || part || ',', ',' || excluded.part || ',') = 0
-                     THEN part || ',' || excluded.part ELSE part END`,
+                     THEN part || ',' || excluded.part ELSE part END,
+         evidence_json = COALESCE(excluded.evidence_json, evidence_json)`,
     );
     for (const m of matches) {
-      insertMatch.run(mediaId, m.matcher, m.bankName, m.contentRef, m.signalType, m.signal, m.distance, m.label, m.severity, m.variant ?? null, m.part ?? null, at);
+      const evidence = m.evidence ? JSON.stringify(m.evidence) : null;
+      insertMatch.run(mediaId, m.matcher, m.bankName, m.contentRef, m.signalType, m.signal, m.distance, m.label, m.severity, m.variant ?? null, m.part ?? null, evidence, at);
     }
     const media = this.db.prepare('SELECT source, context_json FROM media_items WHERE id = ?').get(mediaId) as { source: string; context_json: string } | undefined;
     const source = media?.source ?? '';
@@ -419,22 +423,30 @@ export class QueueService {
       `SELECT c.note, c.metadata_json, b.severity FROM bank_content c JOIN banks b ON b.id = c.bank_id WHERE c.id = ? AND b.name = ?`,
     );
     const bank = this.db.prepare('SELECT severity, pdq_threshold FROM banks WHERE name = ?');
-    return matches.map((m) => {
-      const row =
-        m.matcher === 'local' && /^\d+$/.test(m.contentRef)
-          ? (content.get(Number(m.contentRef), m.bankName) as { note: string | null; metadata_json: string; severity: number } | undefined)
-          : undefined;
-      let metadata: Record<string, unknown>;
+    const remote = this.db.prepare('SELECT evidence_json FROM matches WHERE id = ?');
+    const parse = (json: string | null | undefined): Record<string, unknown> | null => {
       try {
-        metadata = row ? (JSON.parse(row.metadata_json) as Record<string, unknown>) : {};
+        const v = json ? (JSON.parse(json) as unknown) : null;
+        return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
       } catch {
-        metadata = {};
+        return null;
       }
+    };
+    return matches.map((m) => {
+      // The distance this bank matches at: the local bank's threshold, or HMA's fixed 31.
+      const pdqThreshold = (bankThreshold: number | null) => (m.signalType !== 'pdq' ? null : m.matcher === 'hma' ? HMA_PDQ_THRESHOLD : bankThreshold);
+      if (m.matcher !== 'local') {
+        // A remote bank's content as it was when it matched (HMA: note and user metadata, exchange provenance).
+        const ev = parse((remote.get(m.id) as { evidence_json: string | null } | undefined)?.evidence_json);
+        const meta = ev?.metadata;
+        const metadata = meta && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : {};
+        return { matchId: m.id, bankSeverity: m.severity ?? null, pdqThreshold: pdqThreshold(null), contentNote: typeof ev?.note === 'string' ? ev.note : null, contentMetadata: metadata };
+      }
+      const row = /^\d+$/.test(m.contentRef) ? (content.get(Number(m.contentRef), m.bankName) as { note: string | null; metadata_json: string; severity: number } | undefined) : undefined;
+      const metadata = parse(row?.metadata_json) ?? {};
       const bankRow = bank.get(m.bankName) as { severity: number; pdq_threshold: number } | undefined;
       const severity = row?.severity ?? bankRow?.severity ?? m.severity ?? null;
-      // The distance this bank matches at: the local bank's threshold, or HMA's fixed 31.
-      const pdqThreshold = m.signalType !== 'pdq' ? null : m.matcher === 'hma' ? HMA_PDQ_THRESHOLD : (bankRow?.pdq_threshold ?? null);
-      return { matchId: m.id, bankSeverity: severity, pdqThreshold, contentNote: row?.note ?? null, contentMetadata: metadata };
+      return { matchId: m.id, bankSeverity: severity, pdqThreshold: pdqThreshold(bankRow?.pdq_threshold ?? null), contentNote: row?.note ?? null, contentMetadata: metadata };
     });
   }
 

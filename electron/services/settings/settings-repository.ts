@@ -13,6 +13,11 @@ export class SettingsRepository {
     return schema.parse(undefined);
   }
 
+  /** Stores `value` unless the key already has one (atomic: of two racing processes, the first one wins). */
+  setIfAbsent(key: string, value: unknown): void {
+    this.db.prepare('INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, JSON.stringify(value));
+  }
+
   set(key: string, value: unknown): void {
     this.db
       .prepare('INSERT INTO settings (key, value_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json')

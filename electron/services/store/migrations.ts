@@ -509,4 +509,18 @@ export const migrations: Migration[] = [
         WHERE json_extract(metadata_json, '$.actionTag') IS NOT NULL;
     `,
   },
+  {
+    version: 16,
+    name: "HMA's evidence on a match: the bank content's note and metadata when it matched",
+    sql: `
+      ALTER TABLE matches ADD COLUMN evidence_json TEXT;
+    `,
+  },
+  {
+    version: 17,
+    name: 'outbox attempts that deliberately waited (they do not count towards giving up)',
+    sql: `
+      ALTER TABLE action_attempts ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

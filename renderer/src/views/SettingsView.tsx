@@ -162,19 +162,48 @@ function MatrixSettings() {
 function HmaSettings() {
   const queryClient = useQueryClient();
   const settings = useQuery({ queryKey: ['hma.getSettings'], queryFn: () => call('hma.getSettings', {}) });
-  const draft = useDraft<{ enabled: boolean; baseUrl: string }>(settings.data ? { enabled: settings.data.enabled, baseUrl: settings.data.baseUrl ?? '' } : undefined);
+  const stored = settings.data;
+  const draft = useDraft<HmaDraft>(
+    stored
+      ? {
+          enabled: stored.enabled,
+          baseUrl: stored.baseUrl ?? '',
+          hasherUrl: stored.hasherUrl ?? '',
+          matcherUrl: stored.matcherUrl ?? '',
+          curatorUrl: stored.curatorUrl ?? '',
+          indexRefresh: String(stored.indexRefreshSeconds),
+          serverTimeout: String(stored.serverTimeoutSeconds),
+        }
+      : undefined,
+  );
   const [apiKey, setApiKey] = useState('');
-  const d = draft.value ?? { enabled: false, baseUrl: '' };
+  const [errors, setErrors] = useState<Partial<Record<'indexRefresh' | 'serverTimeout', string>>>({});
+  const d = draft.value ?? { enabled: false, baseUrl: '', hasherUrl: '', matcherUrl: '', curatorUrl: '', indexRefresh: '30', serverTimeout: '30' };
+  const urls = () => ({
+    baseUrl: d.baseUrl.trim() || null,
+    hasherUrl: d.hasherUrl.trim() || null,
+    matcherUrl: d.matcherUrl.trim() || null,
+    curatorUrl: d.curatorUrl.trim() || null,
+  });
   const save = useMutation({
-    mutationFn: () => call('hma.saveSettings', { enabled: d.enabled, baseUrl: d.baseUrl.trim() || null, ...(apiKey ? { apiKey } : {}) }),
+    mutationFn: (timings: { indexRefreshSeconds: number; serverTimeoutSeconds: number }) =>
+      call('hma.saveSettings', { enabled: d.enabled, ...urls(), ...timings, ...(apiKey ? { apiKey } : {}) }),
     onSuccess: (data) => {
       setApiKey('');
       queryClient.setQueryData(['hma.getSettings'], data);
       draft.markSaved();
     },
   });
+  const submit = () => {
+    const { values, errors: refused } = parseAll({
+      indexRefresh: { text: d.indexRefresh, rule: HMA_TIMING_RULES.indexRefresh },
+      serverTimeout: { text: d.serverTimeout, rule: HMA_TIMING_RULES.serverTimeout },
+    });
+    setErrors(refused);
+    if (values) save.mutate({ indexRefreshSeconds: values.indexRefresh, serverTimeoutSeconds: values.serverTimeout });
+  };
   const clearKey = useMutation({
-    mutationFn: () => call('hma.saveSettings', { enabled: d.enabled, baseUrl: d.baseUrl.trim() || null, apiKey: null }),
+    mutationFn: () => call('hma.saveSettings', { enabled: d.enabled, ...urls(), apiKey: null }),
     onSuccess: (data) => {
       queryClient.setQueryData(['hma.getSettings'], data);
       draft.markSaved();
@@ -189,15 +218,30 @@ function HmaSettings() {
   return (
     <section className="settings-section" aria-labelledby="hma-title">
       <h3 id="hma-title">HMA (Open Media Match)</h3>
-      <form className="settings-form" onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
-        <label className="check span2"><input type="checkbox" checked={d.enabled} onChange={(e) => draft.set({ ...d, enabled: e.target.checked })} disabled={!settings.data} /> Match against an HMA server</label>
+      <form className="settings-form" noValidate onSubmit={(e) => { e.preventDefault(); submit(); }}>
+        <label className="check span2"><input type="checkbox" checked={d.enabled} onChange={(e) => draft.set({ ...d, enabled: e.target.checked })} disabled={!stored} /> Match against an HMA server</label>
         <label htmlFor="hma-url">Base URL</label>
-        <input id="hma-url" type="url" value={d.baseUrl} onChange={(e) => draft.set({ ...d, baseUrl: e.target.value })} placeholder="https://hma.example.org" disabled={!settings.data} />
+        <input id="hma-url" type="url" value={d.baseUrl} onChange={(e) => draft.set({ ...d, baseUrl: e.target.value })} placeholder="https://hma.example.org" disabled={!stored} />
         <label htmlFor="hma-key">API key</label>
-        <input id="hma-key" type="password" value={apiKey} onChange={(e) => { setApiKey(e.target.value); draft.set(d); }} autoComplete="off" placeholder={settings.data?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
+        <input id="hma-key" type="password" value={apiKey} onChange={(e) => { setApiKey(e.target.value); draft.set(d); }} autoComplete="off" placeholder={stored?.keys.all ? 'a key is stored (type to replace it)' : 'none'} />
+        <details className="span2">
+          <summary>Split deployment (one URL per role) and HMA's timings</summary>
+          <div className="settings-form">
+            {(['hasher', 'matcher', 'curator'] as const).map((role) => (
+              <label key={role} className="span2">
+                {role[0]!.toUpperCase() + role.slice(1)} URL (/{role[0]}){' '}
+                <input type="url" value={d[`${role}Url`]} onChange={(e) => draft.set({ ...d, [`${role}Url`]: e.target.value })} placeholder="the base URL" disabled={!stored} />
+              </label>
+            ))}
+            <label htmlFor="hma-refresh">Matchers reload HMA's index every (HMA's TASK_INDEX_CACHE_INTERVAL_SECONDS, default 30)</label>
+            <NumberField id="hma-refresh" text={d.indexRefresh} onText={(indexRefresh) => draft.set({ ...d, indexRefresh })} rule={HMA_TIMING_RULES.indexRefresh} error={errors.indexRefresh} unit="seconds" />
+            <label htmlFor="hma-server-timeout">HMA gives up on a request after (its gunicorn worker timeout, default 30)</label>
+            <NumberField id="hma-server-timeout" text={d.serverTimeout} onText={(serverTimeout) => draft.set({ ...d, serverTimeout })} rule={HMA_TIMING_RULES.serverTimeout} error={errors.serverTimeout} unit="seconds" />
+          </div>
+        </details>
         <div className="span2 actions">
           <button type="submit" className="primary" disabled={save.isPending} data-testid="hma-save">Save</button>
-          {settings.data?.keys.all && <button type="button" onClick={() => clearKey.mutate()}>Remove the key</button>}
+          {stored?.keys.all && <button type="button" onClick={() => clearKey.mutate()}>Remove the key</button>}
           <button type="button" onClick={() => test.mutate()} disabled={test.isPending} data-testid="hma-test-button">
             {test.isPending ? 'Testing…' : 'Test connection'}
           </button>
@@ -214,6 +258,7 @@ function HmaSettings() {
             <strong>{test.data.error ? 'Not connected.' : 'Connected.'}</strong> {test.data.summary}
           </p>
           {test.data.tested && <p className="muted small">Tested {test.data.tested}; a fresh connection, whatever failed before.</p>}
+          {test.data.warnings.map((w) => <p key={w} className="warning-inline" data-testid="hma-warning">{w}</p>)}
           {test.data.roles.length > 1 && <ul>{test.data.roles.map((r) => <li key={r.role}>{r.role} ({r.baseUrl}): {r.message}</li>)}</ul>}
           {!test.data.error && (
             <>
@@ -227,6 +272,21 @@ function HmaSettings() {
     </section>
   );
 }
+
+interface HmaDraft {
+  enabled: boolean;
+  baseUrl: string;
+  hasherUrl: string;
+  matcherUrl: string;
+  curatorUrl: string;
+  indexRefresh: string;
+  serverTimeout: string;
+}
+
+const HMA_TIMING_RULES = {
+  indexRefresh: { what: "The index reload interval", min: 1, max: 3600 },
+  serverTimeout: { what: "HMA's request timeout", min: 1, max: 3600 },
+} satisfies Record<string, WholeRule>;
 
 type PlanDraft = ActionPlans & { undoSeconds: string };
 
