@@ -93,6 +93,7 @@ for (const name of ['all-roles', 'split-roles', 'keyed'] as DeploymentName[]) {
         expect(item.evidence.find((e) => e.matchId === hma[0]!.id)).toEqual({
           matchId: hma[0]!.id,
           bankSeverity: 50,
+          pdqThreshold: 31, // HMA's fixed PDQ threshold
           contentNote: NOTE,
           contentMetadata: { content_id: `case-${SEEDS[name]}`, content_uri: `https://reports.example.org/${SEEDS[name]}`, json: { partner: 'example' } },
         });

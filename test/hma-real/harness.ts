@@ -199,12 +199,14 @@ export function createDatabase(pg: PgInfo, prefix: string): string {
 function migrate(pg: PgInfo, database: string): void {
   ensureHmaVenv();
   const env = hmaEnv({ pg, database, roles: ['CURATOR'] }, tmpdir());
-  const m = spawnSync(join(HMA_VENV, 'bin', 'flask'), ['--app', 'OpenMediaMatch.app', 'db', 'upgrade', '--directory', 'OpenMediaMatch/migrations'], {
+  // `python -m`, not the venv's bin/ scripts: their #! line names the path the venv was made at, so a venv that was
+  // moved (or made through a symlinked .cache) would fail to start with a bare ENOENT.
+  const m = spawnSync(join(HMA_VENV, 'bin', 'python'), ['-m', 'flask', '--app', 'OpenMediaMatch.app', 'db', 'upgrade', '--directory', 'OpenMediaMatch/migrations'], {
     cwd: join(hmaSource(), 'src'),
     env: { ...env, MIGRATION_COMMAND: '1' },
     encoding: 'utf8',
   });
-  if (m.status !== 0) throw new Error(`HMA migrations failed (exit ${m.status}):\n${m.stderr.slice(-4000)}`);
+  if (m.status !== 0) throw new Error(`HMA migrations failed (${m.error ? m.error.message : `exit ${m.status}`}):\n${(m.stderr ?? '').slice(-4000)}`);
 }
 
 // ---- HMA -----------------------------------------------------------------------------------------------------------
@@ -278,11 +280,13 @@ export async function startHma(o: HmaOptions): Promise<RealHma> {
     log = '';
     workerPids = [];
     const p = spawn(
-      join(HMA_VENV, 'bin', 'gunicorn'),
-      ['--bind', `127.0.0.1:${port}`, '--workers', '1', '--timeout', String(GUNICORN_TIMEOUT_S), '--no-control-socket', 'OpenMediaMatch.app:create_app()'],
+      join(HMA_VENV, 'bin', 'python'),
+      ['-m', 'gunicorn', '--bind', `127.0.0.1:${port}`, '--workers', '1', '--timeout', String(GUNICORN_TIMEOUT_S), '--no-control-socket', 'OpenMediaMatch.app:create_app()'],
       { cwd: src, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     proc = p;
+    // A process that cannot be started at all (e.g. a broken venv) fails the startup below with the reason.
+    p.on('error', (e) => void (log += `\ncould not start ${join(HMA_VENV, 'bin', 'python')}: ${e.message}`));
     const onData = (c: Buffer) => {
       const s = c.toString();
       log = (log + s).slice(-200_000);
