@@ -19,6 +19,8 @@
 //    cheaply) and, before that, a tail of ≤ 4,096 scanned linearly. The main level is rebuilt only when the recent
 //    level passes 1/16 of it (or a quarter of it is removed), so adding a million hashes to a 5M bank costs a few
 //    main rebuilds, never one per import. Removals tombstone a slot.
+//  * Candidates are gathered from every probed bucket first and verified in one flat loop: the hash reads (cache misses
+//    at millions of hashes) then overlap. Verifying bucket by bucket was 25 % slower at 5M (p50 0.52 vs 0.40 ms).
 //  * Radii too large for enumeration to beat a scan (here r ≥ 48 or so) fall back to a linear scan.
 
 import { PDQ_WORDS, formatPdqHex, hammingWords, parsePdqHex, popcount32 } from './pdq-index-bits';
@@ -229,6 +231,8 @@ export class PdqIndex {
   private deadInMain = 0;
   private readonly q = new Uint32Array(PDQ_WORDS);
   private readonly probes = new Int32Array(1 + 32 + 496);
+  /** Candidate slots of one query, gathered before they are verified (grows for clustered data). */
+  private candidates: Uint32Array<ArrayBuffer> = new Uint32Array(8192);
 
   /**
    * `substrings` forces the main level's substring count and `alwaysProbe` turns off the linear-scan fallback for
@@ -339,6 +343,8 @@ export class PdqIndex {
   private probeLevel(level: Level, q: Uint32Array, radius: number, out: PdqMatch[], seenIn: Set<number> | null): Set<number> | null {
     let seen = seenIn;
     const { words, ids, probes } = this;
+    let cand = this.candidates;
+    let nc = 0;
     const radii = radiiFor(level.m, radius);
     const q0 = q[0]!, q1 = q[1]!, q2 = q[2]!, q3 = q[3]!, q4 = q[4]!, q5 = q[5]!, q6 = q[6]!, q7 = q[7]!;
     for (let sub = 0; sub < level.m; sub++) {
@@ -377,30 +383,43 @@ export class PdqIndex {
           begin = base + within[key]!;
           end = (key & 7) === 7 ? groupEnd : base + within[key + 1]!;
         }
-        for (let k = begin; k < end; k++) {
-          const slot = entries[k]!;
-          const b = slot * PDQ_WORDS;
-          const d =
-            popcount32(words[b]! ^ q0) +
-            popcount32(words[b + 1]! ^ q1) +
-            popcount32(words[b + 2]! ^ q2) +
-            popcount32(words[b + 3]! ^ q3) +
-            popcount32(words[b + 4]! ^ q4) +
-            popcount32(words[b + 5]! ^ q5) +
-            popcount32(words[b + 6]! ^ q6) +
-            popcount32(words[b + 7]! ^ q7);
-          if (d > radius) continue;
-          const id = ids[slot]!;
-          if (id === DEAD) continue;
-          // A near hash sits in several of its substrings' buckets: dedupe the (few) hits, not every candidate.
-          seen ??= new Set();
-          if (seen.has(slot)) continue;
-          seen.add(slot);
-          out.push({ id, distance: d });
-        }
+        // Gather now, verify below: a flat loop of independent hash reads lets the CPU overlap its cache misses, where
+        // verifying inside this loop (0, 1 or 2 entries per bucket, unpredictable) stalls on each one in turn.
+        if (nc + (end - begin) > cand.length) cand = this.growCandidates(nc + (end - begin));
+        for (let k = begin; k < end; k++) cand[nc++] = entries[k]!;
       }
     }
+    for (let c = 0; c < nc; c++) {
+      const slot = cand[c]!;
+      const b = slot * PDQ_WORDS;
+      const d =
+        popcount32(words[b]! ^ q0) +
+        popcount32(words[b + 1]! ^ q1) +
+        popcount32(words[b + 2]! ^ q2) +
+        popcount32(words[b + 3]! ^ q3) +
+        popcount32(words[b + 4]! ^ q4) +
+        popcount32(words[b + 5]! ^ q5) +
+        popcount32(words[b + 6]! ^ q6) +
+        popcount32(words[b + 7]! ^ q7);
+      if (d > radius) continue;
+      const id = ids[slot]!;
+      if (id === DEAD) continue;
+      // A near hash sits in several of its substrings' buckets: dedupe the (few) hits, not every candidate.
+      seen ??= new Set();
+      if (seen.has(slot)) continue;
+      seen.add(slot);
+      out.push({ id, distance: d });
+    }
     return seen;
+  }
+
+  private growCandidates(min: number): Uint32Array<ArrayBuffer> {
+    let size = this.candidates.length;
+    while (size < min) size *= 2;
+    const grown = new Uint32Array(size);
+    grown.set(this.candidates);
+    this.candidates = grown;
+    return grown;
   }
 
   private probeBucket(level: Level, sub: number, key: number, q: Uint32Array, radius: number, out: PdqMatch[], seen: Set<number>): void {
