@@ -35,9 +35,9 @@ function tooLarge(size: number, maxBytes: number): HashError {
   return new HashError('too_large', `file is ${size} bytes, over the limit of ${maxBytes}`);
 }
 
-/** Builds the result for bytes already digested. `bytes` is the whole file when `kind` is decodable. */
-async function finish(bytes: Uint8Array | null, kind: SniffResult | null, digests: Digests, byteLength: number, opts: HashOptions): Promise<MediaHashes> {
-  const result: MediaHashes = {
+/** The result before (or without) decoding: the digests and the sniffed format, no PDQ. */
+function digestsOnly(digests: Digests, kind: SniffResult | null, byteLength: number): MediaHashes {
+  return {
     ...digests,
     videoMd5: digests.md5,
     pdq: null,
@@ -49,6 +49,11 @@ async function finish(bytes: Uint8Array | null, kind: SniffResult | null, digest
     exifOrientation: null,
     byteLength,
   };
+}
+
+/** Builds the result for bytes already digested. `bytes` is the whole file when `kind` is decodable. */
+async function finish(bytes: Uint8Array | null, kind: SniffResult | null, digests: Digests, byteLength: number, opts: HashOptions): Promise<MediaHashes> {
+  const result = digestsOnly(digests, kind, byteLength);
   if (!kind || kind.kind !== 'image') return result;
   if (!kind.decodable || !bytes) throw new HashError('unsupported', `${kind.format} images cannot be decoded for PDQ here`);
   let img;
@@ -192,16 +197,5 @@ export async function digestFile(source: string | Uint8Array): Promise<MediaHash
   }
   const kind = head ? sniff(head) : null;
   const digests = d.digest();
-  return {
-    ...digests,
-    videoMd5: digests.md5,
-    pdq: null,
-    pdqQuality: null,
-    width: null,
-    height: null,
-    format: kind?.format ?? null,
-    mime: kind?.mime ?? null,
-    exifOrientation: null,
-    byteLength,
-  };
+  return digestsOnly(digests, kind, byteLength);
 }
