@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, openConsole } from '../helpers/browser';
 import { apiCall, startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
 import { axeScan, blocking, type AxeViolation } from '../helpers/axe';
@@ -47,9 +47,7 @@ describe('accessibility: axe-core on every view, in Chromium', () => {
     await apiCall(server, 'queue.decide', { id: list.items[0]!.id, verdict: 'confirm', reason: 'Known abuse material' });
     await apiCall(server, 'queue.decide', { id: list.items[1]!.id, verdict: 'false_positive', reason: 'Different picture' });
     await apiCall(server, 'queue.decide', { id: list.items[2]!.id, verdict: 'escalate' });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(server.launchUrl);
-    await page.getByRole('heading', { name: 'Matchdesk', exact: true }).waitFor();
+    page = await openConsole(browser, server.launchUrl, { width: 1440, height: 900 });
   });
 
   afterAll(async () => {

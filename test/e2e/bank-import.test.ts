@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, openConsole } from '../helpers/browser';
 import { startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -15,9 +15,7 @@ describe('bank import in the browser shell: streamed upload, progress, rejected 
   beforeAll(async () => {
     browser = await launchChromium();
     server = await startWebServer(join(temp.dir, 'data'));
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(server.launchUrl);
-    await page.getByRole('heading', { name: 'Matchdesk', exact: true }).waitFor();
+    page = await openConsole(browser, server.launchUrl, { width: 1440, height: 900 });
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Banks', exact: true }).click();
   });
 

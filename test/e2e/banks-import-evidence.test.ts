@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, openConsole } from '../helpers/browser';
 import { apiCall, startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
 import { FIXTURE_IMAGES, vectorFor } from '../hashing/helpers';
@@ -43,9 +43,7 @@ describe('banks, imports and evidence in Chromium (HMA down: a loopback port not
     await apiCall(server, 'banks.importCsv', { bankName: 'Known media', csv: `signal_type,signal,label\npdq,${vectorFor('photo.jpg').pdq},the town\nmd5,${otherMd5},rings\n` });
     const rows = Array.from({ length: 60 }, (_, i) => `md5,${createHash('md5').update(`old ${i}`).digest('hex')},old report ${i}${i === 42 ? ' (sticker pack)' : ''}`);
     await apiCall(server, 'banks.importCsv', { bankName: 'Old reports', csv: rows.join('\n') });
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    await page.goto(server.launchUrl);
-    await page.getByRole('heading', { name: 'Matchdesk', exact: true }).waitFor();
+    page = await openConsole(browser, server.launchUrl, { width: 1280, height: 720 });
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, openConsole } from '../helpers/browser';
 import { apiCall, startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
 
@@ -17,9 +17,7 @@ describe('Settings in Chromium: bot keys for the check API (shown once, revocabl
     browser = await launchChromium();
     server = await startWebServer(join(temp.dir, 'data'));
     await apiCall(server, 'banks.create', { name: 'Known abuse' });
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    await page.goto(server.launchUrl);
-    await page.getByRole('heading', { name: 'Matchdesk', exact: true }).waitFor();
+    page = await openConsole(browser, server.launchUrl, { width: 1440, height: 1000 });
     const skip = page.getByRole('button', { name: 'Import my own folder' });
     if (await skip.isVisible()) await skip.click();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings', exact: true }).click();

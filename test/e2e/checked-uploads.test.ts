@@ -5,7 +5,7 @@ import { createServices } from '../../electron/services/app-services';
 import { CheckService } from '../../electron/services/checks/check-service';
 import { hashBytes } from '../../electron/services/hashing/hash';
 import { FileSecretStore, plainCodec } from '../../electron/services/secrets/secret-store';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, openConsole } from '../helpers/browser';
 import { startWebServer, type WebServer } from '../helpers/web-server';
 import { tempDir } from '../helpers/temp-dir';
 import { makeJpeg } from '../checks/images';
@@ -37,9 +37,7 @@ describe('the queue in Chromium: an upload the Synapse module had refused shows 
 
     browser = await launchChromium();
     server = await startWebServer(dataDir);
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    await page.goto(server.launchUrl);
-    await page.getByRole('heading', { name: 'Matchdesk', exact: true }).waitFor();
+    page = await openConsole(browser, server.launchUrl, { width: 1440, height: 1000 });
   });
 
   afterAll(async () => {
