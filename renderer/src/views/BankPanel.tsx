@@ -4,6 +4,7 @@ import { call } from '../api';
 import type { Bank } from '../../../shared/contract';
 import { ErrorNote } from './ErrorNote';
 import { NumberField, parseAll, SavedNote, useDraft, type WholeRule } from './forms';
+import { Modal } from './Modal';
 
 const SEVERITY: WholeRule = { what: 'Severity', min: 0, max: 100 };
 const THRESHOLD: WholeRule = { what: 'The PDQ threshold', min: 0, max: 128 };
@@ -98,32 +99,19 @@ function DeleteDialog({ bank, onCancel, onDeleted }: { bank: Bank; onCancel: () 
     },
   });
   return (
-    <div className="modal-backdrop" onClick={onCancel}>
-      <div
-        className="modal"
-        role="alertdialog"
-        aria-modal="true"
-        aria-labelledby="delete-bank-title"
-        aria-describedby="delete-bank-text"
-        onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') onCancel();
-        }}
-        data-testid="delete-bank-dialog"
-      >
-        <h2 id="delete-bank-title">Delete the bank “{bank.name}”?</h2>
-        <p id="delete-bank-text">
-          Its {bank.contentCount.toLocaleString()} content items and {bank.signalCount.toLocaleString()} signals are deleted, and nothing matches against it any more. Items it already matched stay in the queue with their evidence. This cannot be undone: export the bank first if you may need it.
-        </p>
-        <div className="actions">
-          <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending} data-testid="delete-bank-confirm">
-            Delete the bank
-          </button>
-          <button ref={cancelRef} type="button" onClick={onCancel}>Cancel</button>
-        </div>
-        {remove.isError && <ErrorNote error={remove.error} />}
+    <Modal role="alertdialog" titleId="delete-bank-title" describedBy="delete-bank-text" testId="delete-bank-dialog" onClose={onCancel}>
+      <h2 id="delete-bank-title">Delete the bank “{bank.name}”?</h2>
+      <p id="delete-bank-text">
+        Its {bank.contentCount.toLocaleString()} content items and {bank.signalCount.toLocaleString()} signals are deleted, and nothing matches against it any more. Items it already matched stay in the queue with their evidence. This cannot be undone: export the bank first if you may need it.
+      </p>
+      <div className="actions">
+        <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending} data-testid="delete-bank-confirm">
+          Delete the bank
+        </button>
+        <button ref={cancelRef} type="button" onClick={onCancel}>Cancel</button>
       </div>
-    </div>
+      {remove.isError && <ErrorNote error={remove.error} />}
+    </Modal>
   );
 }
 

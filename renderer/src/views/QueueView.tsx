@@ -15,6 +15,7 @@ import { QueueFilters } from './QueueFilters';
 import { blurredPreviewQuery } from './MediaPreview';
 import { ShortcutsDialog } from './ShortcutsDialog';
 import { useToasts } from './Toasts';
+import { Modal } from './Modal';
 
 /** Rows are 3.75 rem tall, so they grow with the root font size (larger on 4K screens). */
 function rootRowHeight(): number {
@@ -692,37 +693,25 @@ function BulkDialog({ verdict, count, reason, reasonRequired, onConfirm, onCance
     onConfirm(why);
   };
   return (
-    <div className="modal-backdrop" onClick={onCancel}>
-      <div
-        className="modal"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="bulk-title"
-        onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') onCancel();
-        }}
-        data-testid="bulk-dialog"
-      >
-        <h2 id="bulk-title">
-          {VERDICT_LABEL[verdict]}: {count} item{count === 1 ? '' : 's'}?
-        </h2>
-        <p>Each item is decided on its own, with the same reason. You can undo them one by one (u), newest first.</p>
-        {verdict !== 'skip' && (
-          <p>
-            <label htmlFor="bulk-reason">Reason{reasonRequired ? ' (required)' : ''}</label>{' '}
-            <ReasonSelect id="bulk-reason" verdict={verdict} value={why} onChange={(v) => { setWhy(v); setMissing(false); }} required={reasonRequired} />
-            {missing && <span className="field-error" role="alert"> A false positive needs a reason here: choose one.</span>}
-          </p>
-        )}
-        <div className="actions">
-          <button ref={ref} type="button" className={verdict === 'confirm' ? 'confirm' : verdict === 'false_positive' ? 'reject' : 'primary'} onClick={submit} data-testid="bulk-apply">
-            Decide {count} item{count === 1 ? '' : 's'}
-          </button>
-          <button type="button" onClick={onCancel}>Cancel</button>
-        </div>
+    <Modal titleId="bulk-title" testId="bulk-dialog" onClose={onCancel}>
+      <h2 id="bulk-title">
+        {VERDICT_LABEL[verdict]}: {count} item{count === 1 ? '' : 's'}?
+      </h2>
+      <p>Each item is decided on its own, with the same reason. You can undo them one by one (u), newest first.</p>
+      {verdict !== 'skip' && (
+        <p>
+          <label htmlFor="bulk-reason">Reason{reasonRequired ? ' (required)' : ''}</label>{' '}
+          <ReasonSelect id="bulk-reason" verdict={verdict} value={why} onChange={(v) => { setWhy(v); setMissing(false); }} required={reasonRequired} />
+          {missing && <span className="field-error" role="alert"> A false positive needs a reason here: choose one.</span>}
+        </p>
+      )}
+      <div className="actions">
+        <button ref={ref} type="button" className={verdict === 'confirm' ? 'confirm' : verdict === 'false_positive' ? 'reject' : 'primary'} onClick={submit} data-testid="bulk-apply">
+          Decide {count} item{count === 1 ? '' : 's'}
+        </button>
+        <button type="button" onClick={onCancel}>Cancel</button>
       </div>
-    </div>
+    </Modal>
   );
 }
 
@@ -732,51 +721,45 @@ function ReasonDialog({ name, onPick, onCancel }: { name: string; onPick: (reaso
   const first = useRef<HTMLInputElement>(null);
   useEffect(() => first.current?.focus(), []);
   return (
-    <div className="modal-backdrop" onClick={onCancel}>
-      <div
-        className="modal"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="reason-title"
-        onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') onCancel();
-          // Enter on a radio button picks it (browsers do not submit a form from one).
-          if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
-            e.preventDefault();
-            onPick(FALSE_POSITIVE_REASONS[index]!);
-          }
-          const n = Number(e.key);
-          if (Number.isInteger(n) && n >= 1 && n <= FALSE_POSITIVE_REASONS.length) {
-            e.preventDefault();
-            onPick(FALSE_POSITIVE_REASONS[n - 1]!);
-          }
+    <Modal
+      titleId="reason-title"
+      testId="reason-dialog"
+      onClose={onCancel}
+      onKeyDown={(e) => {
+        // Enter on a radio button picks it (browsers do not submit a form from one).
+        if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
+          e.preventDefault();
+          onPick(FALSE_POSITIVE_REASONS[index]!);
+        }
+        const n = Number(e.key);
+        if (Number.isInteger(n) && n >= 1 && n <= FALSE_POSITIVE_REASONS.length) {
+          e.preventDefault();
+          onPick(FALSE_POSITIVE_REASONS[n - 1]!);
+        }
+      }}
+    >
+      <h2 id="reason-title">Why is “{name}” a false positive?</h2>
+      <p className="muted">Your team asks for a reason with every false positive. Press its number, or choose and press Enter.</p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onPick(FALSE_POSITIVE_REASONS[index]!);
         }}
-        data-testid="reason-dialog"
       >
-        <h2 id="reason-title">Why is “{name}” a false positive?</h2>
-        <p className="muted">Your team asks for a reason with every false positive. Press its number, or choose and press Enter.</p>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            onPick(FALSE_POSITIVE_REASONS[index]!);
-          }}
-        >
-          <fieldset>
-            <legend className="sr-only">Reason</legend>
-            {FALSE_POSITIVE_REASONS.map((r, i) => (
-              <label key={r} className="check">
-                <input ref={i === 0 ? first : undefined} type="radio" name="fp-reason" checked={index === i} onChange={() => setIndex(i)} />
-                <kbd>{i + 1}</kbd> {r}
-              </label>
-            ))}
-          </fieldset>
-          <div className="actions">
-            <button type="submit" className="reject" data-testid="reason-apply">Mark as false positive</button>
-            <button type="button" onClick={onCancel}>Cancel</button>
-          </div>
-        </form>
-      </div>
-    </div>
+        <fieldset>
+          <legend className="sr-only">Reason</legend>
+          {FALSE_POSITIVE_REASONS.map((r, i) => (
+            <label key={r} className="check">
+              <input ref={i === 0 ? first : undefined} type="radio" name="fp-reason" checked={index === i} onChange={() => setIndex(i)} />
+              <kbd>{i + 1}</kbd> {r}
+            </label>
+          ))}
+        </fieldset>
+        <div className="actions">
+          <button type="submit" className="reject" data-testid="reason-apply">Mark as false positive</button>
+          <button type="button" onClick={onCancel}>Cancel</button>
+        </div>
+      </form>
+    </Modal>
   );
 }
