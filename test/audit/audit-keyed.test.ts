@@ -1,16 +1,16 @@
 // Tamper evidence that holds: the chain is keyed (HMAC, key in the secret store), its head is sealed in the secret
 // store and anchored to the management room, and verification catches edits, deletions and a truncated tail, even
 // by someone who drops the triggers and recomputes every SHA-256.
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../electron/services/app-services';
 import { FileSecretStore, plainCodec } from '../../electron/services/secrets/secret-store';
-import { AuditLog, auditRowHash, AUDIT_GENESIS_HASH, type AuditRow } from '../../electron/services/audit/audit-log';
+import { AuditLog, auditRowHash } from '../../electron/services/audit/audit-log';
 import { AuditAnchors, type AnchorTarget } from '../../electron/services/audit/audit-anchor';
 import { openDatabase } from '../../electron/services/store/database';
 import { migrations } from '../../electron/services/store/migrations';
 import { tempDir } from '../helpers/temp-dir';
+import { rechain, tamperWith } from '../helpers/audit-tamper';
 import { localDispatch } from '../helpers/local-api';
 
 const temps: ReturnType<typeof tempDir>[] = [];
@@ -40,25 +40,6 @@ function write(services: Services, n: number): void {
   for (let i = 0; i < n; i++) services.audit.append({ actor: 'alice', action: 'decision.confirm', subject: `queue:${i}`, details: { i } });
 }
 
-/** What someone holding the disk can do: drop the triggers and change the file directly. */
-function raw(dir: string, fn: (db: Database.Database) => void): void {
-  const db = new Database(join(dir, 'data', 'matchdesk.sqlite'));
-  db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;');
-  fn(db);
-  db.close();
-}
-
-/** Recomputes every SHA-256 from `from` on, as an attacker without the key would. */
-function rechain(db: Database.Database): void {
-  let prev = AUDIT_GENESIS_HASH;
-  for (const row of db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[]) {
-    const { hash: _h, mac: _m, ...rest } = row;
-    const hash = auditRowHash({ ...rest, prev_hash: prev });
-    db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?').run(prev, hash, row.seq);
-    prev = hash;
-  }
-}
-
 async function verify(services: Services) {
   const r = await localDispatch(services)('audit.verify', {});
   if (!r.ok) throw new Error(r.error.message);
@@ -73,7 +54,7 @@ describe('keyed audit chain', () => {
     const last = services.audit.head()!.seq;
     await services.close();
     open.length = 0;
-    raw(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq > ?').run(last - 2));
+    tamperWith(join(dir, 'data', 'matchdesk.sqlite'), (db) => db.prepare('DELETE FROM audit_log WHERE seq > ?').run(last - 2));
     const again = app(dir).services;
     const result = await verify(again);
     expect(result).toMatchObject({ ok: false, firstBadSeq: last - 1, keyed: true });
@@ -86,7 +67,7 @@ describe('keyed audit chain', () => {
     const target = services.audit.head()!.seq - 3;
     await services.close();
     open.length = 0;
-    raw(dir, (db) => {
+    tamperWith(join(dir, 'data', 'matchdesk.sqlite'), (db) => {
       db.prepare(`UPDATE audit_log SET details_json = '{"i":99}' WHERE seq = ?`).run(target);
       rechain(db);
     });
@@ -101,7 +82,7 @@ describe('keyed audit chain', () => {
     const head = services.audit.head()!;
     await services.close();
     open.length = 0;
-    raw(dir, (db) => {
+    tamperWith(join(dir, 'data', 'matchdesk.sqlite'), (db) => {
       const forged = { seq: head.seq + 1, at: Date.now(), actor: 'mallory', action: 'decision.confirm', subject: 'queue:x', details_json: '{}', prev_hash: head.hash };
       db.prepare('INSERT INTO audit_log (seq, at, actor, action, subject, details_json, prev_hash, hash) VALUES (@seq, @at, @actor, @action, @subject, @details_json, @prev_hash, @hash)').run({ ...forged, hash: auditRowHash(forged) });
     });
@@ -116,7 +97,7 @@ describe('keyed audit chain', () => {
     await services.close();
     open.length = 0;
     new FileSecretStore(join(dir, 'secrets.json'), plainCodec).delete('audit.hmacKey');
-    raw(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq > 2').run());
+    tamperWith(join(dir, 'data', 'matchdesk.sqlite'), (db) => db.prepare('DELETE FROM audit_log WHERE seq > 2').run());
     const result = await verify(app(dir).services);
     expect(result).toMatchObject({ ok: false, firstBadSeq: 1 });
     expect(result.problem).toMatch(/another key/);
@@ -162,7 +143,7 @@ describe('anchors', () => {
     write(services, 6);
     const anchor = { ...services.audit.head()!, source: 'anchor in the management room' };
     write(services, 2);
-    raw(dir, (db) => {
+    tamperWith(join(dir, 'data', 'matchdesk.sqlite'), (db) => {
       db.prepare(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 3`).run();
       rechain(db);
     });
@@ -170,7 +151,7 @@ describe('anchors', () => {
     const unkeyed = services.audit.verify({ key: null, heads: [anchor] });
     expect(unkeyed).toMatchObject({ ok: false, firstBadSeq: 1, keyed: false });
     expect(unkeyed.problem).toMatch(new RegExp(`rows 1…${anchor.seq} were rewritten`));
-    raw(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(anchor.seq - 1));
+    tamperWith(join(dir, 'data', 'matchdesk.sqlite'), (db) => db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(anchor.seq - 1));
     expect(services.audit.verify({ key: null, heads: [anchor] })).toMatchObject({ ok: false, firstBadSeq: anchor.seq - 1, problem: expect.stringMatching(/truncated/) });
   });
 });

@@ -1,14 +1,13 @@
 // `matchdesk audit verify` with the keyed chain: with the browser shell's readable key it checks the HMACs and the
 // sealed head; on the desktop (key sealed by the OS keychain) it checks the SHA-256 chain and the anchors given, and
 // says what it could not check. Either way it catches a truncated tail and names the first bad row.
-import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../electron/services/app-services';
 import { FileSecretStore, plainCodec, type SecretCodec } from '../../electron/services/secrets/secret-store';
-import { auditRowHash, AUDIT_GENESIS_HASH, type AuditRow } from '../../electron/services/audit/audit-log';
 import { tempDir } from '../helpers/temp-dir';
+import { rechain, tamperWith } from '../helpers/audit-tamper';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const cli = (args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin/matchdesk.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });
@@ -33,30 +32,13 @@ async function store(layout: 'web' | 'desktop', rows: number): Promise<{ dir: st
   return { dir: temp.dir, head };
 }
 
-function tamper(dir: string, fn: (db: Database.Database) => void): void {
-  const db = new Database(join(dir, 'matchdesk.sqlite'));
-  db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;');
-  fn(db);
-  db.close();
-}
-
-function rechain(db: Database.Database): void {
-  let prev = AUDIT_GENESIS_HASH;
-  for (const row of db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[]) {
-    const { hash: _h, mac: _m, ...rest } = row;
-    const hash = auditRowHash({ ...rest, prev_hash: prev });
-    db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?').run(prev, hash, row.seq);
-    prev = hash;
-  }
-}
-
 describe('matchdesk audit verify, keyed', () => {
   it('browser shell store: checks the HMACs and the sealed head; catches a truncated tail', async () => {
     const { dir, head } = await store('web', 8);
     const ok = cli(['audit', 'verify', '--data-dir', dir]);
     expect(ok.stdout).toMatch(new RegExp(`audit log intact: ${head.seq} rows, chained by SHA-256, HMACs checked with the audit key, the sealed head matched`));
     expect(ok.status).toBe(0);
-    tamper(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq > ?').run(head.seq - 3));
+    tamperWith(join(dir, 'matchdesk.sqlite'), (db) => db.prepare('DELETE FROM audit_log WHERE seq > ?').run(head.seq - 3));
     const bad = cli(['audit', 'verify', '--data-dir', dir]);
     expect(bad.stdout).toMatch(new RegExp(`TAMPERED at row ${head.seq - 2}: truncated`));
     expect(bad.status).toBe(1);
@@ -70,7 +52,7 @@ describe('matchdesk audit verify, keyed', () => {
     expect(ok.stdout).toMatch(/intact: .* 1 anchor matched/);
     expect(ok.stdout).toMatch(/note: the audit key is sealed by the OS keychain/);
 
-    tamper(dir, (db) => {
+    tamperWith(join(dir, 'matchdesk.sqlite'), (db) => {
       db.prepare(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 4`).run();
       rechain(db);
     });
@@ -78,7 +60,7 @@ describe('matchdesk audit verify, keyed', () => {
     expect(rewritten.status).toBe(1);
     expect(rewritten.stdout).toMatch(new RegExp(`TAMPERED at row 1: the log no longer leads to the hash the anchor #1 .* recorded for row ${head.seq}`));
 
-    tamper(dir, (db) => db.prepare('DELETE FROM audit_log WHERE seq > 5').run());
+    tamperWith(join(dir, 'matchdesk.sqlite'), (db) => db.prepare('DELETE FROM audit_log WHERE seq > 5').run());
     const truncated = cli(['audit', 'verify', '--data-dir', dir, '--anchor', anchor]);
     expect(truncated.stdout).toMatch(/TAMPERED at row 6: truncated/);
     expect(cli(['audit', 'verify', '--data-dir', dir, '--anchor', 'nonsense']).status).toBe(2);
